@@ -1,0 +1,32 @@
+"""fedsim: a cloud-federation economic simulator.
+
+``fedsim.run(scenario)`` simulates a YAML scenario (or a ``Scenario``) and returns a
+``Result`` of DataFrames; ``Result.load(dir)`` reads a saved run back. Heavy modules
+are imported on first use, so ``import fedsim`` stays light (never torch or ray).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "run": "fedsim.api",
+    "prepare": "fedsim.api",
+    "Result": "fedsim.results.result",
+    "Scenario": "fedsim.config.schema",
+    "load_scenario": "fedsim.config.loader",
+    "Market": "fedsim.market.types",
+    "Clearing": "fedsim.market.types",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fedsim' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,1 @@
+"""The ``fedsim`` command line."""

@@ -1,0 +1,60 @@
+"""Entry point of the ``fedsim`` command: a click group whose sub-commands live in
+their own modules and are imported only when invoked (so ``fedsim --help`` stays fast
+and never imports torch or ray)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from fedsim.errors import FedsimError
+
+# command name -> "module:attribute" of a click.Command
+COMMANDS: dict[str, str] = {
+    "run": "fedsim.cli.run_cmd:run",
+    "validate": "fedsim.cli.run_cmd:validate",
+    "mechanisms": "fedsim.cli.mechanisms_cmd:mechanisms",
+    "perfmodel": "fedsim.cli.perfmodel_cmd:perfmodel",
+    "calibrate": "fedsim.cli.calibrate_cmd:calibrate",
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a sub-command's module only when it is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, _, attr = target.partition(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="fedsim")
+def cli() -> None:
+    """fedsim: simulate the economics of cloud federations."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; a user mistake is one line on stderr and exit code 2, never a traceback."""
+    try:
+        cli.main(args=argv, prog_name="fedsim", standalone_mode=False)
+    except FedsimError as exc:
+        click.echo(f"fedsim: error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("fedsim: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""``fedsim mechanisms``: list the registered mechanisms."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+def mechanisms() -> None:
+    """List registered mechanisms (built-in and plug-ins) with a one-line description."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from fedsim.errors import MechanismError
+    from fedsim.mechanisms import available, describe
+
+    table = Table(title="fedsim mechanisms")
+    table.add_column("name")
+    table.add_column("description")
+    table.add_column("source")
+    for name, target in available().items():
+        try:
+            text = describe(name)
+        except MechanismError as exc:
+            text = f"(cannot load: {exc})"
+        table.add_row(name, text, target)
+    Console().print(table)

@@ -1,0 +1,65 @@
+"""Readable end-of-run tables (rich)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _fmt(value: Any, kind: str) -> str:
+    if value is None:
+        return "-"
+    if kind == "usd":
+        return f"{value:,.0f}"
+    if kind == "pct":
+        return f"{100 * value:.1f}%"
+    if kind == "h":
+        return f"{value / 3600:.2f}"
+    return str(value)
+
+
+COLUMNS = (
+    ("profit_usd", "profit $", "usd"),
+    ("gain_vs_isolated_usd", "gain vs isolated $", "usd"),
+    ("revenue_usd", "revenue $", "usd"),
+    ("cost_usd", "cost $", "usd"),
+    ("net_payments_usd", "net payments $", "usd"),
+    ("gpu_utilization", "GPU util", "pct"),
+    ("cpu_utilization", "CPU util", "pct"),
+    ("jobs_finished", "jobs done", "int"),
+    ("jobs_run_remotely", "run remote", "int"),
+    ("jobs_hosted", "hosted", "int"),
+    ("jct_mean_s", "JCT mean h", "h"),
+    ("sla_violation_frac", "SLA viol", "pct"),
+)
+
+
+def print_summary(summary: Mapping[str, Any], console: Console | None = None) -> None:
+    """Per-provider figures as rows of metrics, one column per provider (fits 80 columns)."""
+    console = console or Console()
+    providers = summary["providers"]
+    table = Table(title=f"{summary.get('scenario', '')} under {summary.get('mechanism', '')}")
+    table.add_column("")
+    for name, row in providers.items():
+        table.add_column(name if row.get("member", True) else f"{name}*", justify="right")
+    for key, title, kind in COLUMNS:
+        table.add_row(title, *(_fmt(row[key], kind) for row in providers.values()))
+    console.print(table)
+    if not all(row.get("member", True) for row in providers.values()):
+        console.print("* not a federation member")
+    fed = summary["federation"]
+    ir = fed["individually_rational"]
+    iso = fed["welfare_isolated_usd"]
+    console.print(
+        f"welfare ${fed['welfare_usd']:,.0f}"
+        + (f" (isolated ${iso:,.0f})" if iso is not None else "")
+        + f" · budget residual ${fed['budget_residual_usd']:,.2f}"
+        + f" · individually rational: {'-' if ir is None else ('yes' if ir else 'NO')}"
+    )
+    console.print(
+        f"jobs moved {fed['jobs_moved']} · solve failures {fed['solve_failures']} · "
+        f"{summary['events']:,} events in {summary['wall_s']:.1f} s"
+    )

@@ -1,0 +1,237 @@
+"""The scenario schema: pydantic models, frozen, unknown keys rejected.
+
+Units are in the field names. Everything a run needs is here; the engine derives its
+state from a validated ``Scenario`` and nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+POOL_KEY = re.compile(r"^(cpu|gpu:[A-Za-z0-9_.\-]+)$")
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OperatingCost(Frozen):
+    """Operating cost per unit-hour (energy × PUE + amortised capital) by pool key.
+
+    ``idle`` is paid for every unit whether used or not; ``busy`` replaces it while busy.
+    """
+
+    busy_usd_per_unit_h: dict[str, float] = Field(default_factory=dict)
+    idle_usd_per_unit_h: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _non_negative(self) -> OperatingCost:
+        for label, table in (("busy", self.busy_usd_per_unit_h), ("idle", self.idle_usd_per_unit_h)):
+            for key, value in table.items():
+                if value < 0:
+                    raise ValueError(f"{label} cost of {key!r} must be >= 0, got {value}")
+        for key, idle in self.idle_usd_per_unit_h.items():
+            busy = self.busy_usd_per_unit_h.get(key, idle)
+            if busy < idle:
+                raise ValueError(f"busy cost of {key!r} ({busy}) is below its idle cost ({idle})")
+        return self
+
+
+class Duration(Frozen):
+    """Distribution of a job's run time on the reference GPU type (whole gang)."""
+
+    dist: Literal["lognormal", "exponential", "fixed"] = "lognormal"
+    median_s: float = Field(3600.0, gt=0)
+    sigma: float = Field(1.0, ge=0)
+    max_s: float | None = Field(None, gt=0)
+
+
+class DnnWorkload(Frozen):
+    """Generated DNN training jobs: Poisson arrivals, gang-size mix, job-type mix."""
+
+    rate_per_h: float = Field(ge=0)
+    gpu_mix: dict[int, float] = Field(default_factory=lambda: {1: 1.0})
+    duration: Duration = Duration()
+    job_type_mix: dict[str, float]
+    diurnal_peak_to_trough: float = Field(1.0, ge=1.0)
+    diurnal_phase_s: float = 0.0
+
+    @field_validator("gpu_mix")
+    @classmethod
+    def _gpu_mix(cls, mix: dict[int, float]) -> dict[int, float]:
+        if not mix:
+            raise ValueError("must not be empty")
+        for n, w in mix.items():
+            if n < 1:
+                raise ValueError(f"gang sizes must be >= 1, got {n}")
+            if w < 0:
+                raise ValueError(f"weights must be >= 0, got {w} for {n}")
+        if sum(mix.values()) <= 0:
+            raise ValueError("weights must not all be 0")
+        return mix
+
+    @field_validator("job_type_mix")
+    @classmethod
+    def _type_mix(cls, mix: dict[str, float]) -> dict[str, float]:
+        if not mix or sum(mix.values()) <= 0 or min(mix.values()) < 0:
+            raise ValueError("must have at least one job type with a weight > 0, all >= 0")
+        return mix
+
+
+class Sla(Frozen):
+    percentile: float = Field(0.95, gt=0, lt=1)
+    latency_ms: float = Field(200.0, gt=0)
+
+
+class WebWorkload(Frozen):
+    """An interactive service: diurnal Poisson requests, M/M/c on the cores assigned."""
+
+    mean_rps: float = Field(ge=0)
+    peak_to_trough: float = Field(1.0, ge=1.0)
+    phase_s: float = 0.0
+    service_ms: float = Field(gt=0)
+    sla: Sla = Sla()
+    revenue_usd_per_request: float = Field(ge=0)
+    penalty_usd_per_violation: float = Field(0.0, ge=0)
+
+
+class Prices(Frozen):
+    """What a provider charges its own customers."""
+
+    dnn_usd_per_gpu_h: float = Field(ge=0, description="per reference-GPU-hour of work")
+
+
+class Provider(Frozen):
+    name: str = Field(min_length=1)
+    region: str = "default"
+    pools: dict[str, int]
+    cost: OperatingCost = OperatingCost()
+    prices: Prices
+    cpu_speed: float = Field(1.0, gt=0, description="core speed relative to the reference core")
+    dnn: DnnWorkload | None = None
+    web: WebWorkload | None = None
+
+    @field_validator("pools")
+    @classmethod
+    def _pools(cls, pools: dict[str, int]) -> dict[str, int]:
+        for key, count in pools.items():
+            if not POOL_KEY.match(key):
+                raise ValueError(f"pool {key!r}: keys are 'cpu' or 'gpu:<type>' (e.g. 'gpu:v100')")
+            if count < 0:
+                raise ValueError(f"pool {key!r}: must be >= 0, got {count}")
+        return pools
+
+    @property
+    def gpu_pools(self) -> dict[str, int]:
+        return {k.split(":", 1)[1]: v for k, v in self.pools.items() if k.startswith("gpu:")}
+
+    @property
+    def cpu_cores(self) -> int:
+        return self.pools.get("cpu", 0)
+
+
+class Link(Frozen):
+    between: tuple[str, str]
+    bandwidth_gbps: float = Field(gt=0)
+    rtt_ms: float = Field(ge=0)
+
+
+class Network(Frozen):
+    """WAN between providers: a default link, per-pair overrides, and an egress price."""
+
+    bandwidth_gbps: float = Field(10.0, gt=0)
+    rtt_ms: float = Field(40.0, ge=0)
+    links: tuple[Link, ...] = ()
+    egress_usd_per_gb: float = Field(0.02, ge=0)
+
+
+class Affinity(Frozen):
+    """Training throughput of each job type on each GPU type.
+
+    Exactly one of ``table`` (inline ``{job_type: {gpu: steps_per_s | {n_workers: steps_per_s}}}``)
+    or ``gavel_csv`` (a file in the format of Gavel's throughput table) is given.
+    """
+
+    table: dict[str, dict[str, float | dict[int, float]]] | None = None
+    gavel_csv: str | None = None
+    reference_gpu: str
+    dataset_gb: float = Field(10.0, ge=0, description="data moved when a job starts remotely")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Affinity:
+        if (self.table is None) == (self.gavel_csv is None):
+            raise ValueError("give exactly one of 'table' or 'gavel_csv'")
+        return self
+
+
+class MechanismSpec(Frozen):
+    name: str = "lp_welfare"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Federation(Frozen):
+    members: tuple[str, ...] | None = Field(None, description="default: every provider")
+    mechanism: MechanismSpec = MechanismSpec()
+    epoch_s: float = Field(300.0, gt=0)
+
+
+class DnnTrace(Frozen):
+    """Replay DNN jobs from a trace in the Philly format; maps virtual clusters to providers."""
+
+    path: str
+    format: Literal["philly"] = "philly"
+    cluster_to_provider: dict[str, str]
+    start_s: float = Field(0.0, ge=0, description="window start, from the trace's first job")
+    job_type_mix: dict[str, float]
+
+
+class Scenario(Frozen):
+    """A complete, validated federation scenario."""
+
+    name: str = "scenario"
+    description: str = ""
+    seed: int = 0
+    horizon_s: float = Field(gt=0)
+    web_model: Literal["fluid", "requests"] = "fluid"
+    local_scheduler: Literal["fifo"] = "fifo"
+    providers: tuple[Provider, ...] = Field(min_length=1)
+    network: Network = Network()
+    affinity: Affinity
+    federation: Federation = Federation()
+    dnn_trace: DnnTrace | None = None
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Scenario:
+        names = [p.name for p in self.providers]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"providers: duplicate names {dupes}")
+        known = set(names)
+        for m in self.federation.members or ():
+            if m not in known:
+                raise ValueError(f"federation.members: unknown provider {m!r}; known: {names}")
+        for link in self.network.links:
+            for end in link.between:
+                if end not in known:
+                    raise ValueError(f"network.links: unknown provider {end!r}; known: {names}")
+        if self.dnn_trace is not None:
+            for cluster, prov in self.dnn_trace.cluster_to_provider.items():
+                if prov not in known:
+                    raise ValueError(
+                        f"dnn_trace.cluster_to_provider.{cluster}: unknown provider {prov!r}; "
+                        f"known: {names}"
+                    )
+        return self
+
+    @property
+    def member_names(self) -> tuple[str, ...]:
+        return self.federation.members or tuple(p.name for p in self.providers)
+
+    def provider(self, name: str) -> Provider:
+        for p in self.providers:
+            if p.name == name:
+                return p
+        raise KeyError(name)

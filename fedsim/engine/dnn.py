@@ -1,0 +1,201 @@
+"""DNN training jobs inside a run: queues, the FIFO local scheduler, gang starts on
+one GPU type of one provider (own or remote), finishes, and their accounting.
+
+Hot-path state is plain Python lists (scalar access to numpy arrays is slow); the
+event loop is injected as ``schedule(delay_s, callback)``, so this module has no simpy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+
+from fedsim.engine.events import EventLog
+from fedsim.engine.ledger import Ledger
+from fedsim.engine.world import World
+
+QUEUED, RUNNING, FINISHED, REJECTED = 1, 2, 3, 4
+Schedule = Callable[[float, Callable[[], None]], None]
+
+
+class DnnCluster:
+    """The GPU side of every provider in one run."""
+
+    def __init__(self, world: World, ledger: Ledger, log: EventLog, schedule: Schedule) -> None:
+        self.world = world
+        self.ledger = ledger
+        self.log = log
+        self.schedule = schedule
+        self.epoch_s = world.scenario.federation.epoch_s
+        self.n_epochs = ledger.cols["paid_usd"].shape[0]
+        n_i, n_g = world.n_providers, len(world.gpu_types)
+        self.capacity = [[int(world.capacity_units[i, g]) for g in range(n_g)] for i in range(n_i)]
+        self.free = [row[:] for row in self.capacity]
+        self.busy = [[0] * n_g for _ in range(n_i)]
+        self._busy_since_s = [[0.0] * n_g for _ in range(n_i)]
+        self.busy_unit_s = [[0.0] * n_g for _ in range(n_i)]  # since the last epoch flush
+        self.queues: list[deque[int]] = [deque() for _ in range(n_i)]
+        jobs = world.jobs
+        n_j = len(jobs)
+        self.owner = jobs.owner.tolist()
+        self.n_gpus = jobs.n_gpus.tolist()
+        self.job_type = jobs.job_type.tolist()
+        self.ref_duration_s = jobs.ref_duration_s.tolist()
+        self.arrival_s = jobs.arrival_s.tolist()
+        self.status = [0] * n_j
+        self.host = [-1] * n_j
+        self.gpu = [-1] * n_j
+        self.start_s = [math.nan] * n_j
+        self.run_from_s = [math.nan] * n_j  # after the remote data transfer
+        self.finish_s = [math.nan] * n_j
+        self.price = [0.0] * n_j
+        self._slowdown: dict[tuple[int, int], tuple[float, ...]] = {}
+        self._fits: dict[tuple[int, int], tuple[int, ...]] = {}
+        member = set(world.members)
+        self.is_member = [i in member for i in range(n_i)]
+        self.violations: list[str] = []
+
+    # --- affinity lookups (cached per run) -------------------------------------------
+
+    def slowdown(self, job_type: int, n_gpus: int) -> tuple[float, ...]:
+        """Run time on each GPU type relative to the reference type (inf: cannot run)."""
+        key = (job_type, n_gpus)
+        cached = self._slowdown.get(key)
+        if cached is None:
+            w = self.world
+            name = w.affinity.job_types[job_type]
+            ref = w.affinity.steps_per_s(name, w.reference_gpu, n_gpus)
+            speeds = [w.affinity.steps_per_s(name, g, n_gpus) for g in w.gpu_types]
+            cached = tuple(ref / s if s > 0 and ref > 0 else math.inf for s in speeds)
+            self._slowdown[key] = cached
+        return cached
+
+    def fits(self, job_type: int, n_gpus: int) -> tuple[int, ...]:
+        """Per provider: 1 if some GPU pool there can ever hold this gang, else 0."""
+        key = (job_type, n_gpus)
+        cached = self._fits.get(key)
+        if cached is None:
+            slow = self.slowdown(job_type, n_gpus)
+            cached = tuple(
+                int(any(c >= n_gpus and s < math.inf for c, s in zip(cap, slow)))
+                for cap in self.capacity
+            )
+            self._fits[key] = cached
+        return cached
+
+    # --- GPU occupancy -----------------------------------------------------------------
+
+    def _occupy(self, i: int, g: int, delta: int, t_s: float) -> None:
+        self.busy_unit_s[i][g] += self.busy[i][g] * (t_s - self._busy_since_s[i][g])
+        self._busy_since_s[i][g] = t_s
+        self.busy[i][g] += delta
+        self.free[i][g] -= delta
+        if self.free[i][g] < 0 or self.free[i][g] > self.capacity[i][g]:
+            self.violations.append(f"t={t_s}: pool {self.world.resources[g]} at provider {i}")
+
+    def flush_busy(self, t_s: float) -> list[list[float]]:
+        """GPU busy unit-seconds since the last flush, per provider and GPU type."""
+        for i, row in enumerate(self.busy):
+            for g in range(len(row)):
+                self._occupy(i, g, 0, t_s)
+        out = self.busy_unit_s
+        self.busy_unit_s = [[0.0] * len(r) for r in out]
+        return out
+
+    def _epoch(self, t_s: float) -> int:
+        return min(int(t_s // self.epoch_s), self.n_epochs - 1)
+
+    # --- job life cycle ----------------------------------------------------------------
+
+    def arrive(self, j: int, t_s: float) -> None:
+        o, n = self.owner[j], self.n_gpus[j]
+        fits = self.fits(self.job_type[j], n)
+        reachable = fits[o] or (
+            self.is_member[o] and any(fits[k] for k in self.world.members)
+        )
+        self.log.add(t_s, "arrive", j, o, -1, -1, n)
+        if not reachable:
+            self.status[j] = REJECTED
+            self.log.add(t_s, "reject", j, o, -1, -1, n)
+            return
+        self.status[j] = QUEUED
+        self.queues[o].append(j)
+        self.dispatch_local(o, t_s)
+
+    def _fastest_free(self, j: int, i: int) -> int:
+        n = self.n_gpus[j]
+        best, best_slow = -1, math.inf
+        for g, s in enumerate(self.slowdown(self.job_type[j], n)):
+            if s < best_slow and self.free[i][g] >= n:
+                best, best_slow = g, s
+        return best
+
+    def dispatch_local(self, i: int, t_s: float) -> None:
+        """Strict FIFO on the provider's own GPUs; jobs that can never fit locally
+        (they wait for the market) do not block the queue."""
+        q = self.queues[i]
+        k = 0
+        while k < len(q):
+            j = q[k]
+            if not self.fits(self.job_type[j], self.n_gpus[j])[i]:
+                k += 1
+                continue
+            g = self._fastest_free(j, i)
+            if g < 0:
+                return
+            del q[k]
+            self.start(j, i, g, t_s, 0.0)
+
+    def start(self, j: int, host: int, g: int, t_s: float, price_usd_per_gpu_h: float) -> None:
+        """Start job ``j`` on ``host``'s GPU type ``g``; a remote start first moves the data."""
+        o, n = self.owner[j], self.n_gpus[j]
+        delay_s = 0.0
+        if host != o:
+            w = self.world
+            delay_s = w.dataset_gb * 8.0 / w.bandwidth_gbps[o, host] + w.rtt_s[o, host]
+            self.ledger.add("wan_cost_usd", self._epoch(t_s), o, w.dataset_gb * w.egress_usd_per_gb)
+        self._occupy(host, g, n, t_s)
+        self.status[j] = RUNNING
+        self.host[j], self.gpu[j], self.price[j] = host, g, price_usd_per_gpu_h
+        self.start_s[j] = t_s
+        self.run_from_s[j] = t_s + delay_s
+        service_s = self.ref_duration_s[j] * self.slowdown(self.job_type[j], n)[g]
+        self.finish_s[j] = t_s + delay_s + service_s
+        self.log.add(t_s, "start", j, o, host, g, n)
+        self.schedule(delay_s + service_s, lambda: self.finish(j))
+
+    def _settle(self, j: int, t_s: float, done_frac: float) -> None:
+        o, host, n = self.owner[j], self.host[j], self.n_gpus[j]
+        e = self._epoch(t_s)
+        ref_gpu_h = n * self.ref_duration_s[j] / 3600.0
+        self.ledger.add("revenue_dnn_usd", e, o, done_frac * ref_gpu_h * self.world.dnn_price_usd_per_gpu_h[o])
+        held_h = n * (t_s - self.start_s[j]) / 3600.0
+        self.ledger.pay(e, o, host, self.price[j] * held_h)
+
+    def finish(self, j: int) -> None:
+        t_s = self.finish_s[j]
+        host = self.host[j]
+        self._occupy(host, self.gpu[j], -self.n_gpus[j], t_s)
+        self.status[j] = FINISHED
+        self._settle(j, t_s, 1.0)
+        self.ledger.add("jobs_finished", self._epoch(t_s), self.owner[j], 1.0)
+        self.log.add(t_s, "finish", j, self.owner[j], host, self.gpu[j], self.n_gpus[j])
+        self.dispatch_local(host, t_s)
+
+    def settle_running(self, t_s: float) -> None:
+        """At the horizon: book the work done so far by jobs still running."""
+        for j, st in enumerate(self.status):
+            if st == RUNNING:
+                service_s = self.finish_s[j] - self.run_from_s[j]
+                done = min(max((t_s - self.run_from_s[j]) / service_s, 0.0), 1.0) if service_s > 0 else 1.0
+                self._settle(j, t_s, done)
+
+    def counts(self) -> dict[str, int]:
+        out = {"arrived": 0, "queued": 0, "running": 0, "finished": 0, "rejected": 0}
+        names = {QUEUED: "queued", RUNNING: "running", FINISHED: "finished", REJECTED: "rejected"}
+        for st in self.status:
+            if st:
+                out["arrived"] += 1
+                out[names[st]] += 1
+        return out

@@ -1,0 +1,134 @@
+"""Snapshot the epoch's ``Market`` from the run state, and turn a ``Clearing`` back into
+whole placements (deterministic largest-remainder rounding)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from fedsim.engine.dnn import DnnCluster
+from fedsim.engine.web import WebPlan
+from fedsim.engine.world import World
+from fedsim.market.types import Market
+
+
+@dataclass(frozen=True)
+class DemandClass:
+    """What a market demand row stands for: queued jobs of one kind, or a web overflow."""
+
+    owner: int  # world provider index
+    kind: str  # "dnn" | "web"
+    n_gpus: int = 1
+    jobs: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    market: Market
+    classes: tuple[DemandClass, ...]
+    member_index: tuple[int, ...]  # market provider m -> world provider index
+
+
+def _dnn_classes(world: World, dnn: DnnCluster) -> dict[tuple[int, int, int], list[int]]:
+    groups: dict[tuple[int, int, int], list[int]] = {}
+    for o in world.members:
+        for j in dnn.queues[o]:
+            groups.setdefault((o, dnn.job_type[j], dnn.n_gpus[j]), []).append(j)
+    return groups
+
+
+def build_snapshot(world: World, dnn: DnnCluster, web: WebPlan, epoch: int, t_s: float) -> Snapshot:
+    """The market among the federation members at the start of an epoch."""
+    members = world.members
+    n_m, n_r, n_g = len(members), len(world.resources), len(world.gpu_types)
+    cpu = world.cpu_index
+    cap = np.zeros((n_m, n_r))
+    for m, i in enumerate(members):
+        cap[m, :n_g] = dnn.free[i]
+        cap[m, cpu] = web.free_cores[i]
+    marginal = world.busy_cost_usd_per_unit_h - world.idle_cost_usd_per_unit_h
+    cost = marginal[list(members)]
+    pos = {i: m for m, i in enumerate(members)}
+
+    labels: list[str] = []
+    classes: list[DemandClass] = []
+    owner, units, value, gran = [], [], [], []
+    need_rows, aff_rows, wan_rows = [], [], []
+    data_cost = world.dataset_gb * world.egress_usd_per_gb
+    for (o, k, n), jobs in sorted(_dnn_classes(world, dnn).items()):
+        slow = dnn.slowdown(k, n)
+        aff = np.zeros((n_m, n_r))
+        wan = np.zeros(n_m)
+        mean_ref_h = float(np.mean([dnn.ref_duration_s[j] for j in jobs])) / 3600.0
+        for m, i in enumerate(members):
+            for g in range(n_g):
+                if slow[g] < math.inf and dnn.capacity[i][g] >= n:
+                    aff[m, g] = 1.0 / slow[g]
+            if i != o and aff[m].any() and mean_ref_h > 0:
+                fastest_h = mean_ref_h * min(s for s in slow if s < math.inf)
+                wan[m] = data_cost / (n * fastest_h)  # one transfer amortised over the job
+        need = np.zeros(n_r)
+        need[:n_g] = 1.0
+        labels.append(f"{world.providers[o]}/{world.affinity.job_types[k]}/x{n}")
+        classes.append(DemandClass(owner=o, kind="dnn", n_gpus=n, jobs=tuple(jobs)))
+        owner.append(pos[o])
+        units.append(float(n * len(jobs)))
+        value.append(float(world.dnn_price_usd_per_gpu_h[o]))
+        gran.append(float(n))
+        need_rows.append(need)
+        aff_rows.append(aff)
+        wan_rows.append(wan)
+    for o in members:
+        overflow = web.overflow_cores[o]
+        if overflow <= 0:
+            continue
+        aff = np.zeros((n_m, n_r))
+        for m, i in enumerate(members):
+            if i == o or world.rtt_s[o, i] < web.latency_s[o]:
+                aff[m, cpu] = world.cpu_speed[i] / world.cpu_speed[o]
+        need = np.zeros(n_r)
+        need[cpu] = 1.0
+        labels.append(f"{world.providers[o]}/web")
+        classes.append(DemandClass(owner=o, kind="web"))
+        owner.append(pos[o])
+        units.append(float(overflow))
+        value.append(float(web.value_usd_per_core_h[o]))
+        gran.append(1.0)
+        need_rows.append(need)
+        aff_rows.append(aff)
+        wan_rows.append(np.zeros(n_m))
+
+    n_d = len(labels)
+    market = Market(
+        providers=tuple(world.providers[i] for i in members),
+        resources=world.resources,
+        capacity_units=cap,
+        cost_usd_per_unit_h=cost,
+        demand_labels=tuple(labels),
+        demand_owner=np.array(owner, dtype=np.int64),
+        demand_units=np.array(units),
+        demand_value_usd_per_unit_h=np.array(value),
+        need=np.array(need_rows).reshape(n_d, n_r),
+        affinity=np.array(aff_rows).reshape(n_d, n_m, n_r),
+        wan_cost_usd_per_unit_h=np.array(wan_rows).reshape(n_d, n_m),
+        granularity_units=np.array(gran),
+        epoch=epoch,
+        t_s=t_s,
+        epoch_s=world.scenario.federation.epoch_s,
+    )
+    return Snapshot(market=market, classes=tuple(classes), member_index=members)
+
+
+def round_blocks(amounts: np.ndarray, block: float) -> np.ndarray:
+    """Whole blocks per cell from fractional amounts: floors, then the remaining
+    ``round(total/block) − Σ floors`` blocks to the largest remainders (ties: lowest index)."""
+    scaled = np.asarray(amounts, dtype=float) / block
+    floors = np.floor(scaled + 1e-9)
+    extra = int(round(scaled.sum() + 1e-9)) - int(floors.sum())
+    if extra > 0:
+        remainder = scaled - floors
+        order = np.lexsort((np.arange(len(scaled)), -remainder))
+        floors[order[:extra]] += 1
+    return floors.astype(np.int64)

@@ -1,0 +1,276 @@
+"""One run: a simpy Environment with job arrivals and the market every epoch.
+
+Between epochs every provider runs its own FIFO scheduler on its own GPUs. At the start
+of each epoch the engine snapshots a ``Market`` among the members (queued jobs, web
+overflow, free capacity), calls the mechanism, and applies its ``Clearing``: whole jobs
+are started where it placed them, remote web cores are assigned for the epoch, and the
+epoch's transfers are booked.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from fedsim.engine.dnn import DnnCluster
+from fedsim.engine.events import EventLog
+from fedsim.engine.ledger import Ledger
+from fedsim.engine.market_builder import Snapshot, build_snapshot, round_blocks
+from fedsim.engine.web import plan_web, settle_web
+from fedsim.engine.world import World
+from fedsim.errors import AccountingError
+from fedsim.market.types import Clearing
+from fedsim.mechanisms.base import Mechanism
+from fedsim.mechanisms.isolated import Isolated
+from fedsim.mechanisms.lp import SolveError
+
+ProgressCallback = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class RunTables:
+    """Raw outputs of one simulation, as DataFrames."""
+
+    events: pd.DataFrame
+    jobs: pd.DataFrame
+    clearings: pd.DataFrame
+    prices: pd.DataFrame
+    epochs: pd.DataFrame
+    ledger: pd.DataFrame
+    budget_residual_usd: float
+    wall_s: float
+    mechanism_s: float
+
+
+class Simulation:
+    """Simulate one world under one mechanism. Construct, then call :meth:`run` once."""
+
+    def __init__(self, world: World, mechanism: Mechanism, progress: ProgressCallback | None = None):
+        self.world = world
+        self.mechanism = mechanism
+        self.progress = progress
+        self.fallback = Isolated()
+        sc = world.scenario
+        self.epoch_s = sc.federation.epoch_s
+        self.horizon_s = sc.horizon_s
+        self.n_epochs = max(1, math.ceil(self.horizon_s / self.epoch_s - 1e-9))
+        self.env = simpy.Environment()
+        self.ledger = Ledger(world.providers, self.n_epochs, self.epoch_s)
+        self.log = EventLog()
+        self.dnn = DnnCluster(world, self.ledger, self.log, self._schedule)
+        self._clearing_rows: list[tuple] = []
+        self._price_rows: list[np.ndarray] = []
+        self._epoch_rows: list[tuple] = []
+        self.mechanism_s = 0.0
+
+    def _schedule(self, delay_s: float, callback: Callable[[], None]) -> None:
+        self.env.timeout(delay_s).callbacks.append(lambda _event: callback())
+
+    # --- processes ---------------------------------------------------------------------
+
+    def _arrivals(self):  # simpy process
+        arrival = self.world.jobs.arrival_s
+        env, dnn, horizon = self.env, self.dnn, self.horizon_s
+        for j, t in enumerate(arrival.tolist()):
+            if t >= horizon:
+                return
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            dnn.arrive(j, env.now)
+
+    def _market(self):  # simpy process
+        for e in range(self.n_epochs):
+            t0 = e * self.epoch_s
+            t1 = min(t0 + self.epoch_s, self.horizon_s)
+            self._run_epoch(e, t0, t1)
+            if self.progress is not None:
+                self.progress(t0)
+            yield self.env.timeout(t1 - t0)
+            self._close_epoch(e, t1 - t0)
+
+    # --- one epoch -----------------------------------------------------------------------
+
+    def _clear(self, snap: Snapshot) -> tuple[Clearing, bool]:
+        market = snap.market
+        started = time.perf_counter()
+        try:
+            if market.n_demand == 0 or not np.any(market.capacity_units > 0):
+                clearing = Clearing.empty(market)
+            else:
+                clearing = self.mechanism.clear(market)
+            fallback = False
+        except SolveError as exc:
+            self.log.add(self.env.now, "solve_failed", -1, -1, -1, -1, 0.0, detail=str(exc))
+            clearing = self.fallback.clear(market)
+            fallback = True
+        self.mechanism_s += time.perf_counter() - started
+        return clearing, fallback
+
+    def _run_epoch(self, e: int, t0: float, t1: float) -> None:
+        world, dnn = self.world, self.dnn
+        web = plan_web(world, t0, t1)
+        snap = build_snapshot(world, dnn, web, e, t0)
+        clearing, fallback = self._clear(snap)
+        market = snap.market
+        self.ledger.budget_balanced[e] = clearing.budget_balanced
+        x = np.asarray(clearing.allocation_units)
+        prices = np.asarray(clearing.price_usd_per_unit_h)
+        members = snap.member_index
+        cpu = world.cpu_index
+        remote_cores: dict[tuple[int, int], int] = {}
+        cpu_price: dict[tuple[int, int], float] = {}
+        placed_units = np.zeros_like(x)
+        for d, cls in enumerate(snap.classes):
+            if not np.any(x[d] > 1e-9):
+                continue
+            block = float(cls.n_gpus if cls.kind == "dnn" else 1)
+            counts = round_blocks(x[d].ravel(), block).reshape(x[d].shape)
+            if cls.kind == "web":
+                for m in np.flatnonzero(counts[:, cpu]):
+                    host = members[m]
+                    cores = int(min(counts[m, cpu], web.free_cores[host]))
+                    if host != cls.owner and cores > 0:
+                        remote_cores[(cls.owner, host)] = cores
+                        cpu_price[(cls.owner, host)] = float(prices[m, cpu])
+                        placed_units[d, m, cpu] = cores
+                continue
+            queue = iter(cls.jobs)
+            for flat in np.lexsort((np.arange(counts.size), -counts.ravel())):
+                m, g = divmod(int(flat), counts.shape[1])
+                host = members[m]
+                for _ in range(int(counts[m, g])):
+                    if dnn.free[host][g] < cls.n_gpus:
+                        break
+                    j = next(queue, None)
+                    if j is None:
+                        break
+                    dnn.queues[cls.owner].remove(j)
+                    price = float(prices[m, g]) if host != cls.owner else 0.0
+                    dnn.start(j, host, g, t0, price)
+                    placed_units[d, m, g] += cls.n_gpus
+        settle_web(world, web, remote_cores, cpu_price, self.ledger, e, t0, t1 - t0)
+        hours = (t1 - t0) / 3600.0
+        for m, i in enumerate(members):
+            self.ledger.add("transfer_usd", e, i, float(clearing.transfer_usd_per_h[m]) * hours)
+        self._record(e, t0, snap, clearing, placed_units, fallback)
+        self.log.add(t0, "market", -1, -1, -1, -1, float(market.demand_units.sum()), detail=clearing.status)
+
+    def _record(self, e: int, t0: float, snap: Snapshot, clearing: Clearing, placed: np.ndarray,
+                fallback: bool) -> None:
+        market = snap.market
+        x = np.asarray(clearing.allocation_units)
+        for d, m, r in zip(*np.nonzero((x > 1e-9) | (placed > 0))):
+            self._clearing_rows.append((
+                e, t0, market.demand_labels[d], snap.classes[d].owner, snap.member_index[m], int(r),
+                float(x[d, m, r]), float(placed[d, m, r]), float(clearing.price_usd_per_unit_h[m, r]),
+            ))
+        self._price_rows.append(np.asarray(clearing.price_usd_per_unit_h).copy())
+        welfare = clearing.welfare_usd_per_h(market) if market.n_demand else 0.0
+        self._epoch_rows.append((
+            e, t0, clearing.status, fallback, market.n_demand, float(market.demand_units.sum()),
+            float(x.sum()), float(placed.sum()), welfare, float(np.sum(clearing.transfer_usd_per_h)),
+        ))
+
+    def _close_epoch(self, e: int, epoch_len_s: float) -> None:
+        """Book the epoch's GPU usage and operating cost (idle for all, busy on top)."""
+        w, led = self.world, self.ledger
+        busy_unit_s = self.dnn.flush_busy(self.env.now)
+        hours = epoch_len_s / 3600.0
+        cpu = w.cpu_index
+        for i in range(w.n_providers):
+            gpu_busy_h = np.array(busy_unit_s[i]) / 3600.0
+            cpu_busy_h = led.cols["cpu_busy_h"][e, i]
+            busy_h = np.append(gpu_busy_h, cpu_busy_h)
+            cost = float(np.sum(w.idle_cost_usd_per_unit_h[i] * w.capacity_units[i] * hours))
+            cost += float(np.sum((w.busy_cost_usd_per_unit_h[i] - w.idle_cost_usd_per_unit_h[i]) * busy_h))
+            led.add("operating_cost_usd", e, i, cost)
+            led.add("gpu_busy_h", e, i, float(gpu_busy_h.sum()))
+            led.add("gpu_capacity_h", e, i, float(w.capacity_units[i, :cpu].sum()) * hours)
+            led.add("cpu_capacity_h", e, i, float(w.capacity_units[i, cpu]) * hours)
+
+    # --- run -------------------------------------------------------------------------------
+
+    def run(self) -> RunTables:
+        started = time.perf_counter()
+        self.env.process(self._arrivals())
+        self.env.process(self._market())
+        self.env.run(until=self.horizon_s + 1e-9)
+        self.dnn.settle_running(self.horizon_s)
+        self._check()
+        wall_s = time.perf_counter() - started
+        return RunTables(
+            events=self.log.to_frame(self.world.providers, self.world.resources),
+            jobs=self._jobs_frame(),
+            clearings=self._clearings_frame(),
+            prices=self._prices_frame(),
+            epochs=pd.DataFrame(self._epoch_rows, columns=[
+                "epoch", "t_s", "status", "fallback", "n_demand_classes", "demand_units",
+                "allocated_units", "placed_units", "planned_welfare_usd_per_h", "transfer_sum_usd_per_h",
+            ]),
+            ledger=self.ledger.to_frame(),
+            budget_residual_usd=self.ledger.budget_residual_usd(),
+            wall_s=wall_s,
+            mechanism_s=self.mechanism_s,
+        )
+
+    def _check(self) -> None:
+        self.ledger.check()
+        if self.dnn.violations:
+            raise AccountingError(f"pool above capacity or below zero: {self.dnn.violations[0]}")
+        counts = self.dnn.counts()
+        arrived = int(np.sum(self.world.jobs.arrival_s < self.horizon_s))
+        total = counts["finished"] + counts["running"] + counts["queued"] + counts["rejected"]
+        if not (counts["arrived"] == arrived == total):
+            raise AccountingError(f"job identity failed: arrived {arrived}, counted {counts}")
+
+    def _jobs_frame(self) -> pd.DataFrame:
+        w, d = self.world, self.dnn
+        status_names = {0: "not_arrived", 1: "queued", 2: "running", 3: "finished", 4: "rejected"}
+        prov = list(w.providers)
+        frame = pd.DataFrame({
+            "job": np.arange(len(w.jobs)),
+            "owner": pd.Categorical.from_codes(w.jobs.owner, categories=prov),
+            "job_type": pd.Categorical.from_codes(w.jobs.job_type, categories=list(w.jobs.job_types)),
+            "n_gpus": w.jobs.n_gpus,
+            "ref_duration_s": w.jobs.ref_duration_s,
+            "arrival_s": w.jobs.arrival_s,
+            "start_s": np.array(d.start_s),
+            "finish_s": np.array(d.finish_s),
+            "host": pd.Categorical.from_codes(np.array(d.host), categories=prov),
+            "gpu": pd.Categorical.from_codes(np.array(d.gpu), categories=list(w.resources)),
+            "price_usd_per_gpu_h": np.array(d.price),
+            "status": pd.Categorical([status_names[s] for s in d.status]),
+        })
+        frame["jct_s"] = frame["finish_s"] - frame["arrival_s"]
+        return frame[frame["status"] != "not_arrived"].reset_index(drop=True)
+
+    def _clearings_frame(self) -> pd.DataFrame:
+        prov, res = list(self.world.providers), list(self.world.resources)
+        frame = pd.DataFrame(self._clearing_rows, columns=[
+            "epoch", "t_s", "demand", "owner", "host", "resource",
+            "allocated_units", "placed_units", "price_usd_per_unit_h",
+        ])
+        frame["owner"] = pd.Categorical.from_codes(frame["owner"].astype(int), categories=prov)
+        frame["host"] = pd.Categorical.from_codes(frame["host"].astype(int), categories=prov)
+        frame["resource"] = pd.Categorical.from_codes(frame["resource"].astype(int), categories=res)
+        return frame
+
+    def _prices_frame(self) -> pd.DataFrame:
+        w = self.world
+        members = [w.providers[i] for i in w.members]
+        if not self._price_rows:
+            return pd.DataFrame(columns=["epoch", "provider", "resource", "price_usd_per_unit_h"])
+        arr = np.stack(self._price_rows)  # [e, m, r]
+        n_e, n_m, n_r = arr.shape
+        return pd.DataFrame({
+            "epoch": np.repeat(np.arange(n_e), n_m * n_r),
+            "provider": pd.Categorical(np.tile(np.repeat(members, n_r), n_e), categories=members),
+            "resource": pd.Categorical(np.tile(list(w.resources), n_e * n_m), categories=list(w.resources)),
+            "price_usd_per_unit_h": arr.ravel(),
+        })

@@ -1,0 +1,152 @@
+"""Web services inside a run, one epoch at a time.
+
+At the start of an epoch each provider sizes its service for the epoch's mean arrival
+rate: the fewest cores meeting the SLA (Erlang-C). It serves what it can on its own
+cores; the rest is *overflow* demand for the market, valued at the revenue per
+core-hour. After the clearing, load is split across the sites holding cores in
+proportion to their capacity (Poisson splitting keeps each site's stream Poisson),
+and each site is an M/M/c queue: fluid (Erlang-C tails) or request-level.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from fedsim.config.schema import Scenario
+from fedsim.engine.ledger import Ledger
+from fedsim.engine.streams import stream
+from fedsim.engine.world import World
+from fedsim.errors import ScenarioError
+from fedsim.queueing import DiurnalRate, p_response_exceeds, simulate_epoch_requests
+from fedsim.queueing.erlang import cores_needed
+
+
+def check_web_slas(scenario: Scenario) -> None:
+    """Reject SLAs that no number of cores can meet (service time alone breaks them)."""
+    for k, p in enumerate(scenario.providers):
+        if p.web is None:
+            continue
+        service_s = p.web.service_ms / 1000.0 / p.cpu_speed
+        tail = math.exp(-p.web.sla.latency_ms / 1000.0 / service_s)
+        if tail > 1.0 - p.web.sla.percentile:
+            raise ScenarioError(
+                f"providers[{k}].web.sla: p{p.web.sla.percentile * 100:g} <= "
+                f"{p.web.sla.latency_ms} ms is unattainable with service_ms={p.web.service_ms} "
+                f"(even infinite cores violate {tail:.1%} of requests); raise latency_ms or "
+                "lower the percentile"
+            )
+
+
+@dataclass(frozen=True)
+class WebPlan:
+    """Per provider, for one epoch (lists indexed by world provider)."""
+
+    lam_per_s: tuple[float, ...]
+    service_s: tuple[float, ...]
+    latency_s: tuple[float, ...]
+    own_cores: tuple[int, ...]
+    overflow_cores: tuple[int, ...]
+    free_cores: tuple[int, ...]
+    value_usd_per_core_h: tuple[float, ...]
+
+
+def _rate(world: World, i: int) -> DiurnalRate | None:
+    web = world.scenario.providers[i].web
+    if web is None:
+        return None
+    return DiurnalRate(web.mean_rps, web.peak_to_trough, web.phase_s)
+
+
+def plan_web(world: World, t0_s: float, t1_s: float) -> WebPlan:
+    lam, svc, lat, own, over, free, value = [], [], [], [], [], [], []
+    members = set(world.members)
+    cpu = world.cpu_index
+    for i, p in enumerate(world.scenario.providers):
+        capacity = int(world.capacity_units[i, cpu])
+        rate = _rate(world, i)
+        if rate is None or p.web is None:
+            lam.append(0.0), svc.append(1.0), lat.append(1.0), own.append(0), over.append(0)
+            free.append(capacity), value.append(0.0)
+            continue
+        lam_i = rate.mean_rate_per_s(t0_s, t1_s)
+        service_s = p.web.service_ms / 1000.0 / p.cpu_speed
+        latency_s = p.web.sla.latency_ms / 1000.0
+        need = cores_needed(lam_i, service_s, latency_s, p.web.sla.percentile)
+        own_i = min(need, capacity)
+        lam.append(lam_i), svc.append(service_s), lat.append(latency_s), own.append(own_i)
+        over.append(need - own_i if i in members else 0)
+        free.append(capacity - own_i)
+        value.append(lam_i * 3600.0 * p.web.revenue_usd_per_request / need if need else 0.0)
+    return WebPlan(*(tuple(x) for x in (lam, svc, lat, own, over, free, value)))
+
+
+@dataclass(frozen=True)
+class WebOutcome:
+    requests: float
+    violations: float
+
+
+def settle_web(
+    world: World,
+    plan: WebPlan,
+    remote_cores: dict[tuple[int, int], int],
+    cpu_price_usd_per_core_h: dict[tuple[int, int], float],
+    ledger: Ledger,
+    epoch: int,
+    t0_s: float,
+    epoch_s: float,
+) -> dict[int, WebOutcome]:
+    """Serve every provider's web load for the epoch and book it in the ledger.
+
+    ``remote_cores[(owner, host)]`` are the cores the clearing gave ``owner`` at ``host``,
+    paid at ``cpu_price_usd_per_core_h[(owner, host)]`` per core-hour.
+    """
+    outcomes: dict[int, WebOutcome] = {}
+    hours = epoch_s / 3600.0
+    requests_mode = world.scenario.web_model == "requests"
+    for o, p in enumerate(world.scenario.providers):
+        if p.web is None:
+            continue
+        sites = [(o, plan.own_cores[o], 0.0)]
+        sites += [(h, c, world.rtt_s[o, h]) for (oo, h), c in sorted(remote_cores.items()) if oo == o and c > 0]
+        weights = np.array([c * world.cpu_speed[h] for h, c, _ in sites], dtype=float)
+        total_w = weights.sum()
+        requests = violations = 0.0
+        for (host, cores, rtt_s), w in zip(sites, weights):
+            share = w / total_w if total_w > 0 else (1.0 if host == o else 0.0)
+            lam = plan.lam_per_s[o] * share
+            service_s = p.web.service_ms / 1000.0 / world.cpu_speed[host]
+            threshold_s = plan.latency_s[o] - rtt_s
+            if requests_mode:
+                rate = _rate(world, o)
+                assert rate is not None
+                rng = stream(world.scenario.seed, f"web/{p.name}/{epoch}/{world.providers[host]}")
+                out = simulate_epoch_requests(
+                    rng, DiurnalRate(rate.mean_per_s * share, rate.peak_to_trough, rate.phase_s),
+                    t0_s, epoch_s, service_s, plan.latency_s[o], int(cores), 0, 0.0,
+                ) if threshold_s > 0 else None
+                n = out.requests if out else lam * epoch_s
+                v = out.violations if out else n
+                busy_core_s = out.busy_core_s if out else 0.0
+            else:
+                n = lam * epoch_s
+                if cores <= 0 or threshold_s <= 0:
+                    v = n
+                else:
+                    v = n * float(p_response_exceeds(int(cores), lam, service_s, threshold_s))
+                busy_core_s = min(lam * service_s, cores) * epoch_s
+            requests += n
+            violations += v
+            ledger.add("cpu_busy_h", epoch, host, busy_core_s / 3600.0)
+            if host != o:
+                price = cpu_price_usd_per_core_h.get((o, host), 0.0)
+                ledger.pay(epoch, o, host, price * cores * hours)
+        ledger.add("revenue_web_usd", epoch, o, (requests - violations) * p.web.revenue_usd_per_request)
+        ledger.add("sla_penalty_usd", epoch, o, violations * p.web.penalty_usd_per_violation)
+        ledger.add("web_requests", epoch, o, requests)
+        ledger.add("web_violations", epoch, o, violations)
+        outcomes[o] = WebOutcome(requests, violations)
+    return outcomes
