@@ -1,0 +1,83 @@
+"""The run summary: per-provider and federation figures from the raw tables
+(pure DataFrame -> dict)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+IR_TOLERANCE_USD = 1e-6
+
+
+def _num(x: float) -> float | None:
+    """JSON-safe number: NaN/inf become null."""
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return _num(num / den) if den > 0 else None
+
+
+def provider_profits(ledger: pd.DataFrame) -> pd.Series:
+    return ledger.groupby("provider", observed=False)["profit_usd"].sum()
+
+
+def summarize(
+    ledger: pd.DataFrame,
+    jobs: pd.DataFrame,
+    epochs: pd.DataFrame,
+    providers: tuple[str, ...],
+    members: tuple[str, ...],
+    budget_residual_usd: float,
+    baseline_ledger: pd.DataFrame | None,
+) -> dict[str, Any]:
+    by = ledger.groupby("provider", observed=False).sum(numeric_only=True)
+    base = provider_profits(baseline_ledger) if baseline_ledger is not None else None
+    finished = jobs[jobs["status"] == "finished"]
+    out: dict[str, Any] = {}
+    for name in providers:
+        row = by.loc[name]
+        jct = finished.loc[finished["owner"] == name, "jct_s"].to_numpy()
+        remote = jobs[(jobs["owner"] == name) & jobs["host"].notna() & (jobs["host"] != name)]
+        hosted = jobs[(jobs["host"] == name) & (jobs["owner"] != name)]
+        out[name] = {
+            "member": name in members,
+            "profit_usd": _num(row["profit_usd"]),
+            "revenue_usd": _num(row["revenue_dnn_usd"] + row["revenue_web_usd"]),
+            "revenue_dnn_usd": _num(row["revenue_dnn_usd"]),
+            "revenue_web_usd": _num(row["revenue_web_usd"]),
+            "sla_penalty_usd": _num(row["sla_penalty_usd"]),
+            "cost_usd": _num(row["operating_cost_usd"] + row["wan_cost_usd"]),
+            "net_payments_usd": _num(row["received_usd"] - row["paid_usd"] + row["transfer_usd"]),
+            "gpu_utilization": _ratio(row["gpu_busy_h"], row["gpu_capacity_h"]),
+            "cpu_utilization": _ratio(row["cpu_busy_h"], row["cpu_capacity_h"]),
+            "jobs_arrived": int((jobs["owner"] == name).sum()),
+            "jobs_finished": int(row["jobs_finished"]),
+            "jobs_run_remotely": len(remote),
+            "jobs_hosted": len(hosted),
+            "jct_mean_s": _num(np.mean(jct)) if len(jct) else None,
+            "jct_p95_s": _num(np.percentile(jct, 95)) if len(jct) else None,
+            "sla_violation_frac": _ratio(row["web_violations"], row["web_requests"]),
+            "gain_vs_isolated_usd": (
+                _num(row["profit_usd"] - base.loc[name]) if base is not None else None
+            ),
+        }
+    gains = [out[m]["gain_vs_isolated_usd"] for m in members]
+    welfare = float(by["profit_usd"].sum())
+    fed: dict[str, Any] = {
+        "members": list(members),
+        "welfare_usd": _num(welfare),
+        "welfare_isolated_usd": _num(base.sum()) if base is not None else None,
+        "budget_residual_usd": _num(budget_residual_usd),
+        "individually_rational": (
+            all(g is not None and g >= -IR_TOLERANCE_USD for g in gains) if base is not None else None
+        ),
+        "epochs": len(epochs),
+        "solve_failures": int(epochs["fallback"].sum()) if len(epochs) else 0,
+        "jobs_moved": int(sum(out[m]["jobs_run_remotely"] for m in members)),
+    }
+    return {"providers": out, "federation": fed}
