@@ -33,8 +33,12 @@ def prepare(scenario: Scenario | str | Path, overrides: Iterable[str] = ()) -> S
     return sc
 
 
-def simulate(scenario: Scenario, mechanism_name: str | None = None, params: dict | None = None,
-             progress: Callable[[float], None] | None = None) -> RunTables:
+def simulate(
+    scenario: Scenario,
+    mechanism_name: str | None = None,
+    params: dict | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> RunTables:
     """One simulation of ``scenario`` (optionally under another mechanism); raw tables."""
     spec = scenario.federation.mechanism
     name = mechanism_name or spec.name
@@ -66,8 +70,13 @@ def run(
             base_ledger = simulate(sc, BASELINE, progress=report("baseline")).ledger
     providers = tuple(p.name for p in sc.providers)
     summary = summarize(
-        main.ledger, main.jobs, main.epochs, providers, sc.member_names,
-        main.budget_residual_usd, base_ledger,
+        main.ledger,
+        main.jobs,
+        main.epochs,
+        providers,
+        sc.member_names,
+        main.budget_residual_usd,
+        base_ledger,
     )
     summary["mechanism"] = sc.federation.mechanism.name
     summary["scenario"] = sc.name
@@ -77,7 +86,11 @@ def run(
     summary["events"] = len(main.events)
     summary["events_per_s"] = len(main.events) / main.wall_s if main.wall_s > 0 else None
     tables = {
-        "events": main.events, "jobs": main.jobs, "clearings": main.clearings,
-        "prices": main.prices, "epochs": main.epochs, "ledger": main.ledger,
+        "events": main.events,
+        "jobs": main.jobs,
+        "clearings": main.clearings,
+        "prices": main.prices,
+        "epochs": main.epochs,
+        "ledger": main.ledger,
     }
     return Result(scenario=sc, tables=tables, summary=summary)

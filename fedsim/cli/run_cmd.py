@@ -15,14 +15,20 @@ SET_HELP = "Override a scenario key, e.g. --set federation.epoch_s=600 (repeatab
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Result directory (default: results/<scenario name>).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Result directory (default: results/<scenario name>).",
+)
 @click.option("--no-baseline", is_flag=True, help="Skip the paired 'isolated' run (no gains).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def run(scenario: Path, overrides: tuple[str, ...], out: Path | None, no_baseline: bool,
-        quiet: bool) -> None:
+def run(
+    scenario: Path, overrides: tuple[str, ...], out: Path | None, no_baseline: bool, quiet: bool
+) -> None:
     """Simulate SCENARIO and write its results (events, clearings, ledger, summary)."""
-    from fedsim.api import prepare, run as run_scenario
+    from fedsim.api import prepare
+    from fedsim.api import run as run_scenario
 
     sc = prepare(scenario, overrides)
     labels = {"run": sc.horizon_s}

@@ -75,7 +75,7 @@ def parse_path(key: str) -> list[str | int]:
     parts: list[str | int] = []
     pos = 0
     for m in _TOKEN.finditer(key):
-        if m.start() != pos and key[pos:m.start()] != ".":
+        if m.start() != pos and key[pos : m.start()] != ".":
             raise ScenarioError(f"--set {key}: cannot parse the key path near {key[pos:]!r}")
         parts.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
         pos = m.end()
@@ -118,7 +118,9 @@ def apply_override(data: dict[str, Any], assignment: str) -> list[str | int]:
     return path
 
 
-def _resolve_paths(data: dict[str, Any], base: Path, only: set[tuple[str, ...]] | None = None) -> None:
+def _resolve_paths(
+    data: dict[str, Any], base: Path, only: set[tuple[str, ...]] | None = None
+) -> None:
     for field in PATH_FIELDS:
         if only is not None and field not in only:
             continue

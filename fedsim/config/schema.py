@@ -29,7 +29,10 @@ class OperatingCost(Frozen):
 
     @model_validator(mode="after")
     def _non_negative(self) -> OperatingCost:
-        for label, table in (("busy", self.busy_usd_per_unit_h), ("idle", self.idle_usd_per_unit_h)):
+        for label, table in (
+            ("busy", self.busy_usd_per_unit_h),
+            ("idle", self.idle_usd_per_unit_h),
+        ):
             for key, value in table.items():
                 if value < 0:
                     raise ValueError(f"{label} cost of {key!r} must be >= 0, got {value}")

@@ -78,7 +78,7 @@ class DnnCluster:
         if cached is None:
             slow = self.slowdown(job_type, n_gpus)
             cached = tuple(
-                int(any(c >= n_gpus and s < math.inf for c, s in zip(cap, slow)))
+                int(any(c >= n_gpus and s < math.inf for c, s in zip(cap, slow, strict=True)))
                 for cap in self.capacity
             )
             self._fits[key] = cached
@@ -111,9 +111,7 @@ class DnnCluster:
     def arrive(self, j: int, t_s: float) -> None:
         o, n = self.owner[j], self.n_gpus[j]
         fits = self.fits(self.job_type[j], n)
-        reachable = fits[o] or (
-            self.is_member[o] and any(fits[k] for k in self.world.members)
-        )
+        reachable = fits[o] or (self.is_member[o] and any(fits[k] for k in self.world.members))
         self.log.add(t_s, "arrive", j, o, -1, -1, n)
         if not reachable:
             self.status[j] = REJECTED
@@ -169,7 +167,9 @@ class DnnCluster:
         o, host, n = self.owner[j], self.host[j], self.n_gpus[j]
         e = self._epoch(t_s)
         ref_gpu_h = n * self.ref_duration_s[j] / 3600.0
-        self.ledger.add("revenue_dnn_usd", e, o, done_frac * ref_gpu_h * self.world.dnn_price_usd_per_gpu_h[o])
+        self.ledger.add(
+            "revenue_dnn_usd", e, o, done_frac * ref_gpu_h * self.world.dnn_price_usd_per_gpu_h[o]
+        )
         held_h = n * (t_s - self.start_s[j]) / 3600.0
         self.ledger.pay(e, o, host, self.price[j] * held_h)
 
@@ -188,7 +188,11 @@ class DnnCluster:
         for j, st in enumerate(self.status):
             if st == RUNNING:
                 service_s = self.finish_s[j] - self.run_from_s[j]
-                done = min(max((t_s - self.run_from_s[j]) / service_s, 0.0), 1.0) if service_s > 0 else 1.0
+                done = (
+                    min(max((t_s - self.run_from_s[j]) / service_s, 0.0), 1.0)
+                    if service_s > 0
+                    else 1.0
+                )
                 self._settle(j, t_s, done)
 
     def counts(self) -> dict[str, int]:

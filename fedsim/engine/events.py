@@ -21,7 +21,14 @@ class EventLog:
         self.detail: dict[int, str] = {}
 
     def add(
-        self, t_s: float, kind: str, job: int, owner: int, host: int, resource: int, units: float,
+        self,
+        t_s: float,
+        kind: str,
+        job: int,
+        owner: int,
+        host: int,
+        resource: int,
+        units: float,
         detail: str | None = None,
     ) -> None:
         if detail is not None:

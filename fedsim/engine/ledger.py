@@ -56,9 +56,14 @@ class Ledger:
     def profit(self) -> np.ndarray:
         c = self.cols
         return (
-            c["revenue_dnn_usd"] + c["revenue_web_usd"] - c["sla_penalty_usd"]
-            - c["operating_cost_usd"] - c["wan_cost_usd"]
-            + c["received_usd"] - c["paid_usd"] + c["transfer_usd"]
+            c["revenue_dnn_usd"]
+            + c["revenue_web_usd"]
+            - c["sla_penalty_usd"]
+            - c["operating_cost_usd"]
+            - c["wan_cost_usd"]
+            + c["received_usd"]
+            - c["paid_usd"]
+            + c["transfer_usd"]
         )
 
     def budget_residual_usd(self) -> float:
@@ -72,7 +77,9 @@ class Ledger:
         usage_gap = np.abs(c["received_usd"].sum(axis=1) - c["paid_usd"].sum(axis=1))
         if usage_gap.max(initial=0.0) > TOLERANCE_USD:
             e = int(np.argmax(usage_gap))
-            raise AccountingError(f"epoch {e}: payments received != paid (gap {usage_gap[e]:.6g} USD)")
+            raise AccountingError(
+                f"epoch {e}: payments received != paid (gap {usage_gap[e]:.6g} USD)"
+            )
         transfer_sum = np.abs(c["transfer_usd"].sum(axis=1))
         bad = (transfer_sum > TOLERANCE_USD) & self.budget_balanced
         if bad.any():

@@ -126,7 +126,7 @@ def round_blocks(amounts: np.ndarray, block: float) -> np.ndarray:
     ``round(total/block) − Σ floors`` blocks to the largest remainders (ties: lowest index)."""
     scaled = np.asarray(amounts, dtype=float) / block
     floors = np.floor(scaled + 1e-9)
-    extra = int(round(scaled.sum() + 1e-9)) - int(floors.sum())
+    extra = round(scaled.sum() + 1e-9) - int(floors.sum())
     if extra > 0:
         remainder = scaled - floors
         order = np.lexsort((np.arange(len(scaled)), -remainder))

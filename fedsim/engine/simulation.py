@@ -51,7 +51,9 @@ class RunTables:
 class Simulation:
     """Simulate one world under one mechanism. Construct, then call :meth:`run` once."""
 
-    def __init__(self, world: World, mechanism: Mechanism, progress: ProgressCallback | None = None):
+    def __init__(
+        self, world: World, mechanism: Mechanism, progress: ProgressCallback | None = None
+    ):
         self.world = world
         self.mechanism = mechanism
         self.progress = progress
@@ -159,23 +161,51 @@ class Simulation:
         for m, i in enumerate(members):
             self.ledger.add("transfer_usd", e, i, float(clearing.transfer_usd_per_h[m]) * hours)
         self._record(e, t0, snap, clearing, placed_units, fallback)
-        self.log.add(t0, "market", -1, -1, -1, -1, float(market.demand_units.sum()), detail=clearing.status)
+        self.log.add(
+            t0, "market", -1, -1, -1, -1, float(market.demand_units.sum()), detail=clearing.status
+        )
 
-    def _record(self, e: int, t0: float, snap: Snapshot, clearing: Clearing, placed: np.ndarray,
-                fallback: bool) -> None:
+    def _record(
+        self,
+        e: int,
+        t0: float,
+        snap: Snapshot,
+        clearing: Clearing,
+        placed: np.ndarray,
+        fallback: bool,
+    ) -> None:
         market = snap.market
         x = np.asarray(clearing.allocation_units)
-        for d, m, r in zip(*np.nonzero((x > 1e-9) | (placed > 0))):
-            self._clearing_rows.append((
-                e, t0, market.demand_labels[d], snap.classes[d].owner, snap.member_index[m], int(r),
-                float(x[d, m, r]), float(placed[d, m, r]), float(clearing.price_usd_per_unit_h[m, r]),
-            ))
+        for d, m, r in zip(*np.nonzero((x > 1e-9) | (placed > 0)), strict=True):
+            self._clearing_rows.append(
+                (
+                    e,
+                    t0,
+                    market.demand_labels[d],
+                    snap.classes[d].owner,
+                    snap.member_index[m],
+                    int(r),
+                    float(x[d, m, r]),
+                    float(placed[d, m, r]),
+                    float(clearing.price_usd_per_unit_h[m, r]),
+                )
+            )
         self._price_rows.append(np.asarray(clearing.price_usd_per_unit_h).copy())
         welfare = clearing.welfare_usd_per_h(market) if market.n_demand else 0.0
-        self._epoch_rows.append((
-            e, t0, clearing.status, fallback, market.n_demand, float(market.demand_units.sum()),
-            float(x.sum()), float(placed.sum()), welfare, float(np.sum(clearing.transfer_usd_per_h)),
-        ))
+        self._epoch_rows.append(
+            (
+                e,
+                t0,
+                clearing.status,
+                fallback,
+                market.n_demand,
+                float(market.demand_units.sum()),
+                float(x.sum()),
+                float(placed.sum()),
+                welfare,
+                float(np.sum(clearing.transfer_usd_per_h)),
+            )
+        )
 
     def _close_epoch(self, e: int, epoch_len_s: float) -> None:
         """Book the epoch's GPU usage and operating cost (idle for all, busy on top)."""
@@ -188,7 +218,9 @@ class Simulation:
             cpu_busy_h = led.cols["cpu_busy_h"][e, i]
             busy_h = np.append(gpu_busy_h, cpu_busy_h)
             cost = float(np.sum(w.idle_cost_usd_per_unit_h[i] * w.capacity_units[i] * hours))
-            cost += float(np.sum((w.busy_cost_usd_per_unit_h[i] - w.idle_cost_usd_per_unit_h[i]) * busy_h))
+            cost += float(
+                np.sum((w.busy_cost_usd_per_unit_h[i] - w.idle_cost_usd_per_unit_h[i]) * busy_h)
+            )
             led.add("operating_cost_usd", e, i, cost)
             led.add("gpu_busy_h", e, i, float(gpu_busy_h.sum()))
             led.add("gpu_capacity_h", e, i, float(w.capacity_units[i, :cpu].sum()) * hours)
@@ -209,10 +241,21 @@ class Simulation:
             jobs=self._jobs_frame(),
             clearings=self._clearings_frame(),
             prices=self._prices_frame(),
-            epochs=pd.DataFrame(self._epoch_rows, columns=[
-                "epoch", "t_s", "status", "fallback", "n_demand_classes", "demand_units",
-                "allocated_units", "placed_units", "planned_welfare_usd_per_h", "transfer_sum_usd_per_h",
-            ]),
+            epochs=pd.DataFrame(
+                self._epoch_rows,
+                columns=[
+                    "epoch",
+                    "t_s",
+                    "status",
+                    "fallback",
+                    "n_demand_classes",
+                    "demand_units",
+                    "allocated_units",
+                    "placed_units",
+                    "planned_welfare_usd_per_h",
+                    "transfer_sum_usd_per_h",
+                ],
+            ),
             ledger=self.ledger.to_frame(),
             budget_residual_usd=self.ledger.budget_residual_usd(),
             wall_s=wall_s,
@@ -233,29 +276,43 @@ class Simulation:
         w, d = self.world, self.dnn
         status_names = {0: "not_arrived", 1: "queued", 2: "running", 3: "finished", 4: "rejected"}
         prov = list(w.providers)
-        frame = pd.DataFrame({
-            "job": np.arange(len(w.jobs)),
-            "owner": pd.Categorical.from_codes(w.jobs.owner, categories=prov),
-            "job_type": pd.Categorical.from_codes(w.jobs.job_type, categories=list(w.jobs.job_types)),
-            "n_gpus": w.jobs.n_gpus,
-            "ref_duration_s": w.jobs.ref_duration_s,
-            "arrival_s": w.jobs.arrival_s,
-            "start_s": np.array(d.start_s),
-            "finish_s": np.array(d.finish_s),
-            "host": pd.Categorical.from_codes(np.array(d.host), categories=prov),
-            "gpu": pd.Categorical.from_codes(np.array(d.gpu), categories=list(w.resources)),
-            "price_usd_per_gpu_h": np.array(d.price),
-            "status": pd.Categorical([status_names[s] for s in d.status]),
-        })
+        frame = pd.DataFrame(
+            {
+                "job": np.arange(len(w.jobs)),
+                "owner": pd.Categorical.from_codes(w.jobs.owner, categories=prov),
+                "job_type": pd.Categorical.from_codes(
+                    w.jobs.job_type, categories=list(w.jobs.job_types)
+                ),
+                "n_gpus": w.jobs.n_gpus,
+                "ref_duration_s": w.jobs.ref_duration_s,
+                "arrival_s": w.jobs.arrival_s,
+                "start_s": np.array(d.start_s),
+                "finish_s": np.array(d.finish_s),
+                "host": pd.Categorical.from_codes(np.array(d.host), categories=prov),
+                "gpu": pd.Categorical.from_codes(np.array(d.gpu), categories=list(w.resources)),
+                "price_usd_per_gpu_h": np.array(d.price),
+                "status": pd.Categorical([status_names[s] for s in d.status]),
+            }
+        )
         frame["jct_s"] = frame["finish_s"] - frame["arrival_s"]
         return frame[frame["status"] != "not_arrived"].reset_index(drop=True)
 
     def _clearings_frame(self) -> pd.DataFrame:
         prov, res = list(self.world.providers), list(self.world.resources)
-        frame = pd.DataFrame(self._clearing_rows, columns=[
-            "epoch", "t_s", "demand", "owner", "host", "resource",
-            "allocated_units", "placed_units", "price_usd_per_unit_h",
-        ])
+        frame = pd.DataFrame(
+            self._clearing_rows,
+            columns=[
+                "epoch",
+                "t_s",
+                "demand",
+                "owner",
+                "host",
+                "resource",
+                "allocated_units",
+                "placed_units",
+                "price_usd_per_unit_h",
+            ],
+        )
         frame["owner"] = pd.Categorical.from_codes(frame["owner"].astype(int), categories=prov)
         frame["host"] = pd.Categorical.from_codes(frame["host"].astype(int), categories=prov)
         frame["resource"] = pd.Categorical.from_codes(frame["resource"].astype(int), categories=res)
@@ -268,9 +325,15 @@ class Simulation:
             return pd.DataFrame(columns=["epoch", "provider", "resource", "price_usd_per_unit_h"])
         arr = np.stack(self._price_rows)  # [e, m, r]
         n_e, n_m, n_r = arr.shape
-        return pd.DataFrame({
-            "epoch": np.repeat(np.arange(n_e), n_m * n_r),
-            "provider": pd.Categorical(np.tile(np.repeat(members, n_r), n_e), categories=members),
-            "resource": pd.Categorical(np.tile(list(w.resources), n_e * n_m), categories=list(w.resources)),
-            "price_usd_per_unit_h": arr.ravel(),
-        })
+        return pd.DataFrame(
+            {
+                "epoch": np.repeat(np.arange(n_e), n_m * n_r),
+                "provider": pd.Categorical(
+                    np.tile(np.repeat(members, n_r), n_e), categories=members
+                ),
+                "resource": pd.Categorical(
+                    np.tile(list(w.resources), n_e * n_m), categories=list(w.resources)
+                ),
+                "price_usd_per_unit_h": arr.ravel(),
+            }
+        )

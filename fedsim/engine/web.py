@@ -111,11 +111,15 @@ def settle_web(
         if p.web is None:
             continue
         sites = [(o, plan.own_cores[o], 0.0)]
-        sites += [(h, c, world.rtt_s[o, h]) for (oo, h), c in sorted(remote_cores.items()) if oo == o and c > 0]
+        sites += [
+            (h, c, world.rtt_s[o, h])
+            for (oo, h), c in sorted(remote_cores.items())
+            if oo == o and c > 0
+        ]
         weights = np.array([c * world.cpu_speed[h] for h, c, _ in sites], dtype=float)
         total_w = weights.sum()
         requests = violations = 0.0
-        for (host, cores, rtt_s), w in zip(sites, weights):
+        for (host, cores, rtt_s), w in zip(sites, weights, strict=True):
             share = w / total_w if total_w > 0 else (1.0 if host == o else 0.0)
             lam = plan.lam_per_s[o] * share
             service_s = p.web.service_ms / 1000.0 / world.cpu_speed[host]
@@ -124,10 +128,21 @@ def settle_web(
                 rate = _rate(world, o)
                 assert rate is not None
                 rng = stream(world.scenario.seed, f"web/{p.name}/{epoch}/{world.providers[host]}")
-                out = simulate_epoch_requests(
-                    rng, DiurnalRate(rate.mean_per_s * share, rate.peak_to_trough, rate.phase_s),
-                    t0_s, epoch_s, service_s, plan.latency_s[o], int(cores), 0, 0.0,
-                ) if threshold_s > 0 else None
+                out = (
+                    simulate_epoch_requests(
+                        rng,
+                        DiurnalRate(rate.mean_per_s * share, rate.peak_to_trough, rate.phase_s),
+                        t0_s,
+                        epoch_s,
+                        service_s,
+                        plan.latency_s[o],
+                        int(cores),
+                        0,
+                        0.0,
+                    )
+                    if threshold_s > 0
+                    else None
+                )
                 n = out.requests if out else lam * epoch_s
                 v = out.violations if out else n
                 busy_core_s = out.busy_core_s if out else 0.0
@@ -144,7 +159,9 @@ def settle_web(
             if host != o:
                 price = cpu_price_usd_per_core_h.get((o, host), 0.0)
                 ledger.pay(epoch, o, host, price * cores * hours)
-        ledger.add("revenue_web_usd", epoch, o, (requests - violations) * p.web.revenue_usd_per_request)
+        ledger.add(
+            "revenue_web_usd", epoch, o, (requests - violations) * p.web.revenue_usd_per_request
+        )
         ledger.add("sla_penalty_usd", epoch, o, violations * p.web.penalty_usd_per_violation)
         ledger.add("web_requests", epoch, o, requests)
         ledger.add("web_violations", epoch, o, violations)

@@ -115,8 +115,10 @@ def _generated_jobs(
         rate_per_h=d.rate_per_h,
         gpu_mix=d.gpu_mix,
         duration=DurationSpec(
-            dist=d.duration.dist, median_s=d.duration.median_s,
-            sigma=d.duration.sigma, max_s=d.duration.max_s,
+            dist=d.duration.dist,
+            median_s=d.duration.median_s,
+            sigma=d.duration.sigma,
+            max_s=d.duration.max_s,
         ),
         job_type_mix=d.job_type_mix,
         job_types=job_types,

@@ -131,8 +131,10 @@ class Market:
             resources=self.resources,
             capacity_units=self.capacity_units[idx],
             cost_usd_per_unit_h=self.cost_usd_per_unit_h[idx],
-            demand_labels=tuple(lab for lab, k in zip(self.demand_labels, keep_d) if k),
-            demand_owner=np.array([remap[int(o)] for o in self.demand_owner[keep_d]], dtype=np.int64),
+            demand_labels=tuple(np.asarray(self.demand_labels, dtype=object)[keep_d]),
+            demand_owner=np.array(
+                [remap[int(o)] for o in self.demand_owner[keep_d]], dtype=np.int64
+            ),
             demand_units=self.demand_units[keep_d],
             demand_value_usd_per_unit_h=self.demand_value_usd_per_unit_h[keep_d],
             need=self.need[keep_d],
@@ -208,7 +210,9 @@ class Clearing:
         used = x * market.need[:, None, :]  # [d, i, r] resource units occupied
         host_cost = np.einsum("dir,ir->i", used, market.cost_usd_per_unit_h)
         own_value = np.zeros(n_i)
-        np.add.at(own_value, market.demand_owner, np.sum(np.where(x > 0, value, 0.0) * x, axis=(1, 2)))
+        np.add.at(
+            own_value, market.demand_owner, np.sum(np.where(x > 0, value, 0.0) * x, axis=(1, 2))
+        )
         remote = used * (np.arange(n_i)[None, :, None] != market.demand_owner[:, None, None])
         pay = remote * self.price_usd_per_unit_h[None, :, :]
         received = pay.sum(axis=(0, 2))

@@ -47,7 +47,9 @@ class Result:
             for name in TABLES:
                 self.tables[name].to_parquet(tmp / f"{name}.parquet", index=False)
             (tmp / "scenario.yaml").write_text(scenario_to_yaml(self.scenario))
-            (tmp / "summary.json").write_text(json.dumps(self.summary, indent=2, allow_nan=False) + "\n")
+            (tmp / "summary.json").write_text(
+                json.dumps(self.summary, indent=2, allow_nan=False) + "\n"
+            )
             if target.exists():
                 old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
                 os.replace(target, old)
@@ -64,11 +66,18 @@ class Result:
     def load(cls, directory: str | Path) -> Result:
         """Load a run written by :meth:`save`."""
         path = Path(directory)
-        missing = [f for f in (*(f"{t}.parquet" for t in TABLES), "scenario.yaml", "summary.json")
-                   if not (path / f).is_file()]
+        missing = [
+            f
+            for f in (*(f"{t}.parquet" for t in TABLES), "scenario.yaml", "summary.json")
+            if not (path / f).is_file()
+        ]
         if missing:
-            raise FedsimError(f"{path}: not a fedsim result directory (missing {', '.join(missing)})")
+            raise FedsimError(
+                f"{path}: not a fedsim result directory (missing {', '.join(missing)})"
+            )
         tables = {name: pd.read_parquet(path / f"{name}.parquet") for name in TABLES}
-        scenario = scenario_from_dict(read_yaml(path / "scenario.yaml"), str(path / "scenario.yaml"))
+        scenario = scenario_from_dict(
+            read_yaml(path / "scenario.yaml"), str(path / "scenario.yaml")
+        )
         summary = json.loads((path / "summary.json").read_text())
         return cls(scenario=scenario, tables=tables, summary=summary)

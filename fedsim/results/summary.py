@@ -74,7 +74,9 @@ def summarize(
         "welfare_isolated_usd": _num(base.sum()) if base is not None else None,
         "budget_residual_usd": _num(budget_residual_usd),
         "individually_rational": (
-            all(g is not None and g >= -IR_TOLERANCE_USD for g in gains) if base is not None else None
+            all(g is not None and g >= -IR_TOLERANCE_USD for g in gains)
+            if base is not None
+            else None
         ),
         "epochs": len(epochs),
         "solve_failures": int(epochs["fallback"].sum()) if len(epochs) else 0,
