@@ -36,8 +36,23 @@ def format_loc(loc: Iterable[Any]) -> str:
     return out or "(top level)"
 
 
+_BOUNDS = {
+    "greater_than_equal": ("ge", ">="),
+    "greater_than": ("gt", ">"),
+    "less_than_equal": ("le", "<="),
+    "less_than": ("lt", "<"),
+}
+
+
 def _clean_message(err: Mapping[str, Any]) -> str:
     msg = str(err["msg"])
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    if kind in _BOUNDS:
+        key, op = _BOUNDS[kind]
+        msg = f"must be {op} {ctx.get(key)}"
+    elif kind == "literal_error":
+        msg = f"must be one of {ctx.get('expected')}"
     msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if err.get("type") == "extra_forbidden":
         return "unknown key (not allowed here; check the spelling)"

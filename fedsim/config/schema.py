@@ -7,10 +7,11 @@ state from a validated ``Scenario`` and nothing else.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+NonNegativeInt = Annotated[int, Field(ge=0)]
 POOL_KEY = re.compile(r"^(cpu|gpu:[A-Za-z0-9_.\-]+)$")
 
 
@@ -105,12 +106,15 @@ class Prices(Frozen):
     """What a provider charges its own customers."""
 
     dnn_usd_per_gpu_h: float = Field(ge=0, description="per reference-GPU-hour of work")
+    dnn_wait_penalty_usd_per_gpu_h: float = Field(
+        0.0, ge=0, description="refunded to the customer per GPU-hour a job waits in queue"
+    )
 
 
 class Provider(Frozen):
     name: str = Field(min_length=1)
     region: str = "default"
-    pools: dict[str, int]
+    pools: dict[str, NonNegativeInt]
     cost: OperatingCost = OperatingCost()
     prices: Prices
     cpu_speed: float = Field(1.0, gt=0, description="core speed relative to the reference core")
@@ -120,11 +124,9 @@ class Provider(Frozen):
     @field_validator("pools")
     @classmethod
     def _pools(cls, pools: dict[str, int]) -> dict[str, int]:
-        for key, count in pools.items():
+        for key in pools:
             if not POOL_KEY.match(key):
                 raise ValueError(f"pool {key!r}: keys are 'cpu' or 'gpu:<type>' (e.g. 'gpu:v100')")
-            if count < 0:
-                raise ValueError(f"pool {key!r}: must be >= 0, got {count}")
         return pools
 
     @property

@@ -154,6 +154,7 @@ class DnnCluster:
             delay_s = w.dataset_gb * 8.0 / w.bandwidth_gbps[o, host] + w.rtt_s[o, host]
             self.ledger.add("wan_cost_usd", self._epoch(t_s), o, w.dataset_gb * w.egress_usd_per_gb)
         self._occupy(host, g, n, t_s)
+        self._book_wait(j, t_s)
         self.status[j] = RUNNING
         self.host[j], self.gpu[j], self.price[j] = host, g, price_usd_per_gpu_h
         self.start_s[j] = t_s
@@ -162,6 +163,14 @@ class DnnCluster:
         self.finish_s[j] = t_s + delay_s + service_s
         self.log.add(t_s, "start", j, o, host, g, n)
         self.schedule(delay_s + service_s, lambda: self.finish(j))
+
+    def _book_wait(self, j: int, t_s: float) -> None:
+        """Refund the customer for the GPU-hours the job waited in queue."""
+        o = self.owner[j]
+        rate = self.world.dnn_wait_penalty_usd_per_gpu_h[o]
+        if rate > 0.0:
+            wait_gpu_h = self.n_gpus[j] * (t_s - self.arrival_s[j]) / 3600.0
+            self.ledger.add("sla_penalty_usd", self._epoch(t_s), o, rate * wait_gpu_h)
 
     def _settle(self, j: int, t_s: float, done_frac: float) -> None:
         o, host, n = self.owner[j], self.host[j], self.n_gpus[j]
@@ -184,9 +193,12 @@ class DnnCluster:
         self.dispatch_local(host, t_s)
 
     def settle_running(self, t_s: float) -> None:
-        """At the horizon: book the work done so far by jobs still running."""
+        """At the horizon: book the work done so far by jobs still running, and the
+        waiting of jobs still queued."""
         for j, st in enumerate(self.status):
-            if st == RUNNING:
+            if st == QUEUED:
+                self._book_wait(j, t_s)
+            elif st == RUNNING:
                 service_s = self.finish_s[j] - self.run_from_s[j]
                 done = (
                     min(max((t_s - self.run_from_s[j]) / service_s, 0.0), 1.0)

@@ -75,7 +75,10 @@ def build_snapshot(world: World, dnn: DnnCluster, web: WebPlan, epoch: int, t_s:
         classes.append(DemandClass(owner=o, kind="dnn", n_gpus=n, jobs=tuple(jobs)))
         owner.append(pos[o])
         units.append(float(n * len(jobs)))
-        value.append(float(world.dnn_price_usd_per_gpu_h[o]))
+        # serving a queued GPU-unit now earns the price and saves its owner the wait refund
+        value.append(
+            float(world.dnn_price_usd_per_gpu_h[o] + world.dnn_wait_penalty_usd_per_gpu_h[o])
+        )
         gran.append(float(n))
         need_rows.append(need)
         aff_rows.append(aff)

@@ -46,6 +46,7 @@ class World:
     idle_cost_usd_per_unit_h: np.ndarray  # [i, r]
     busy_cost_usd_per_unit_h: np.ndarray  # [i, r]
     dnn_price_usd_per_gpu_h: np.ndarray  # [i]
+    dnn_wait_penalty_usd_per_gpu_h: np.ndarray  # [i]
     cpu_speed: np.ndarray  # [i]
     rtt_s: np.ndarray  # [i, j]
     bandwidth_gbps: np.ndarray  # [i, j]
@@ -201,6 +202,9 @@ def build_world(scenario: Scenario) -> World:
         idle_cost_usd_per_unit_h=idle,
         busy_cost_usd_per_unit_h=busy,
         dnn_price_usd_per_gpu_h=np.array([p.prices.dnn_usd_per_gpu_h for p in scenario.providers]),
+        dnn_wait_penalty_usd_per_gpu_h=np.array(
+            [p.prices.dnn_wait_penalty_usd_per_gpu_h for p in scenario.providers]
+        ),
         cpu_speed=np.array([p.cpu_speed for p in scenario.providers]),
         rtt_s=rtt_s,
         bandwidth_gbps=bw,
