@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fedsim.config.loader import load_scenario
 from fedsim.config.schema import Scenario
-from fedsim.engine.simulation import RunTables, Simulation
+from fedsim.engine.simulation import EpochObserver, RunTables, Simulation
 from fedsim.engine.web import check_web_slas
 from fedsim.engine.world import build_world
 from fedsim.mechanisms import make
@@ -38,13 +38,15 @@ def simulate(
     mechanism_name: str | None = None,
     params: dict | None = None,
     progress: Callable[[float], None] | None = None,
+    observer: EpochObserver | None = None,
 ) -> RunTables:
-    """One simulation of ``scenario`` (optionally under another mechanism); raw tables."""
+    """One simulation of ``scenario`` (optionally under another mechanism); raw tables.
+    ``observer(epoch, market, clearing)`` is called after every market clearing."""
     spec = scenario.federation.mechanism
     name = mechanism_name or spec.name
     mech = make(name, spec.params if mechanism_name is None else (params or {}))
     check_web_slas(scenario)
-    return Simulation(build_world(scenario), mech, progress).run()
+    return Simulation(build_world(scenario), mech, progress, observer).run()
 
 
 def run(

@@ -2,7 +2,8 @@
 one GPU type of one provider (own or remote), finishes, and their accounting.
 
 Hot-path state is plain Python lists (scalar access to numpy arrays is slow); the
-event loop is injected as ``schedule(delay_s, callback)``, so this module has no simpy.
+event loop is injected as ``schedule(delay_s, callback, value)`` (the callback receives an
+event whose ``.value`` is ``value``), so this module has no simpy.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from fedsim.engine.events import EventLog
 from fedsim.engine.ledger import Ledger
 from fedsim.engine.world import World
 
 QUEUED, RUNNING, FINISHED, REJECTED = 1, 2, 3, 4
-Schedule = Callable[[float, Callable[[], None]], None]
+Schedule = Callable[[float, Callable[[Any], None], int], None]
 
 
 class DnnCluster:
@@ -27,8 +29,11 @@ class DnnCluster:
         self.ledger = ledger
         self.log = log
         self.schedule = schedule
+        self._log = log.append  # hot path: one tuple per event
+        self._price_usd_per_gpu_h = world.dnn_price_usd_per_gpu_h.tolist()
+        self._wait_penalty_usd_per_gpu_h = world.dnn_wait_penalty_usd_per_gpu_h.tolist()
         self.epoch_s = world.scenario.federation.epoch_s
-        self.n_epochs = ledger.cols["paid_usd"].shape[0]
+        self.n_epochs = ledger.n_epochs
         n_i, n_g = world.n_providers, len(world.gpu_types)
         self.capacity = [[int(world.capacity_units[i, g]) for g in range(n_g)] for i in range(n_i)]
         self.free = [row[:] for row in self.capacity]
@@ -50,6 +55,8 @@ class DnnCluster:
         self.run_from_s = [math.nan] * n_j  # after the remote data transfer
         self.finish_s = [math.nan] * n_j
         self.price = [0.0] * n_j
+        self.slow: list[tuple[float, ...]] = [()] * n_j  # per job, set on arrival
+        self.fits_home = [False] * n_j
         self._slowdown: dict[tuple[int, int], tuple[float, ...]] = {}
         self._fits: dict[tuple[int, int], tuple[int, ...]] = {}
         member = set(world.members)
@@ -104,46 +111,47 @@ class DnnCluster:
         return out
 
     def _epoch(self, t_s: float) -> int:
-        return min(int(t_s // self.epoch_s), self.n_epochs - 1)
+        e = int(t_s // self.epoch_s)
+        return e if e < self.n_epochs else self.n_epochs - 1
 
     # --- job life cycle ----------------------------------------------------------------
 
     def arrive(self, j: int, t_s: float) -> None:
         o, n = self.owner[j], self.n_gpus[j]
-        fits = self.fits(self.job_type[j], n)
+        key = (self.job_type[j], n)
+        fits = self.fits(*key)
         reachable = fits[o] or (self.is_member[o] and any(fits[k] for k in self.world.members))
-        self.log.add(t_s, "arrive", j, o, -1, -1, n)
+        self._log((t_s, "arrive", j, o, -1, -1, n))
         if not reachable:
             self.status[j] = REJECTED
-            self.log.add(t_s, "reject", j, o, -1, -1, n)
+            self._log((t_s, "reject", j, o, -1, -1, n))
             return
         self.status[j] = QUEUED
+        self.slow[j] = self.slowdown(*key)
+        self.fits_home[j] = bool(fits[o])
         self.queues[o].append(j)
         self.dispatch_local(o, t_s)
 
-    def _fastest_free(self, j: int, i: int) -> int:
-        n = self.n_gpus[j]
-        best, best_slow = -1, math.inf
-        for g, s in enumerate(self.slowdown(self.job_type[j], n)):
-            if s < best_slow and self.free[i][g] >= n:
-                best, best_slow = g, s
-        return best
-
     def dispatch_local(self, i: int, t_s: float) -> None:
-        """Strict FIFO on the provider's own GPUs; jobs that can never fit locally
-        (they wait for the market) do not block the queue."""
+        """Strict FIFO on the provider's own GPUs (the fastest free type first); jobs that
+        can never fit locally (they wait for the market) do not block the queue."""
         q = self.queues[i]
+        free = self.free[i]
         k = 0
         while k < len(q):
             j = q[k]
-            if not self.fits(self.job_type[j], self.n_gpus[j])[i]:
+            if not self.fits_home[j]:
                 k += 1
                 continue
-            g = self._fastest_free(j, i)
-            if g < 0:
+            n = self.n_gpus[j]
+            best, best_slow = -1, math.inf
+            for g, slow in enumerate(self.slow[j]):
+                if slow < best_slow and free[g] >= n:
+                    best, best_slow = g, slow
+            if best < 0:
                 return
             del q[k]
-            self.start(j, i, g, t_s, 0.0)
+            self.start(j, i, best, t_s, 0.0)
 
     def start(self, j: int, host: int, g: int, t_s: float, price_usd_per_gpu_h: float) -> None:
         """Start job ``j`` on ``host``'s GPU type ``g``; a remote start first moves the data."""
@@ -159,15 +167,15 @@ class DnnCluster:
         self.host[j], self.gpu[j], self.price[j] = host, g, price_usd_per_gpu_h
         self.start_s[j] = t_s
         self.run_from_s[j] = t_s + delay_s
-        service_s = self.ref_duration_s[j] * self.slowdown(self.job_type[j], n)[g]
+        service_s = self.ref_duration_s[j] * self.slow[j][g]
         self.finish_s[j] = t_s + delay_s + service_s
-        self.log.add(t_s, "start", j, o, host, g, n)
-        self.schedule(delay_s + service_s, lambda: self.finish(j))
+        self._log((t_s, "start", j, o, host, g, n))
+        self.schedule(delay_s + service_s, self._on_finish, j)
 
     def _book_wait(self, j: int, t_s: float) -> None:
         """Refund the customer for the GPU-hours the job waited in queue."""
         o = self.owner[j]
-        rate = self.world.dnn_wait_penalty_usd_per_gpu_h[o]
+        rate = self._wait_penalty_usd_per_gpu_h[o]
         if rate > 0.0:
             wait_gpu_h = self.n_gpus[j] * (t_s - self.arrival_s[j]) / 3600.0
             self.ledger.add("sla_penalty_usd", self._epoch(t_s), o, rate * wait_gpu_h)
@@ -177,10 +185,13 @@ class DnnCluster:
         e = self._epoch(t_s)
         ref_gpu_h = n * self.ref_duration_s[j] / 3600.0
         self.ledger.add(
-            "revenue_dnn_usd", e, o, done_frac * ref_gpu_h * self.world.dnn_price_usd_per_gpu_h[o]
+            "revenue_dnn_usd", e, o, done_frac * ref_gpu_h * self._price_usd_per_gpu_h[o]
         )
         held_h = n * (t_s - self.start_s[j]) / 3600.0
         self.ledger.pay(e, o, host, self.price[j] * held_h)
+
+    def _on_finish(self, event: Any) -> None:
+        self.finish(event.value)
 
     def finish(self, j: int) -> None:
         t_s = self.finish_s[j]
@@ -189,7 +200,7 @@ class DnnCluster:
         self.status[j] = FINISHED
         self._settle(j, t_s, 1.0)
         self.ledger.add("jobs_finished", self._epoch(t_s), self.owner[j], 1.0)
-        self.log.add(t_s, "finish", j, self.owner[j], host, self.gpu[j], self.n_gpus[j])
+        self._log((t_s, "finish", j, self.owner[j], host, self.gpu[j], self.n_gpus[j]))
         self.dispatch_local(host, t_s)
 
     def settle_running(self, t_s: float) -> None:

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 KINDS = ("arrive", "reject", "start", "finish", "market", "solve_failed", "web")
 
 
 class EventLog:
-    """Append-only log; ``host``/``resource`` are indices (−1 when not applicable)."""
+    """Append-only log of ``(t_s, kind, job, owner, host, resource, units)`` rows;
+    ``host``/``resource`` are indices (−1 when not applicable)."""
 
     def __init__(self) -> None:
-        self.t_s: list[float] = []
-        self.kind: list[str] = []
-        self.job: list[int] = []
-        self.owner: list[int] = []
-        self.host: list[int] = []
-        self.resource: list[int] = []
-        self.units: list[float] = []
+        self.rows: list[tuple[float, str, int, int, int, int, float]] = []
         self.detail: dict[int, str] = {}
+        # bound once: the engine appends hundreds of thousands of rows
+        self.append = self.rows.append
 
     def add(
         self,
@@ -32,35 +30,42 @@ class EventLog:
         detail: str | None = None,
     ) -> None:
         if detail is not None:
-            self.detail[len(self.t_s)] = detail
-        self.t_s.append(t_s)
-        self.kind.append(kind)
-        self.job.append(job)
-        self.owner.append(owner)
-        self.host.append(host)
-        self.resource.append(resource)
-        self.units.append(units)
+            self.detail[len(self.rows)] = detail
+        self.rows.append((t_s, kind, job, owner, host, resource, units))
 
     def __len__(self) -> int:
-        return len(self.t_s)
+        return len(self.rows)
 
     def to_frame(self, providers: tuple[str, ...], resources: tuple[str, ...]) -> pd.DataFrame:
-        def names(idx: list[int], labels: tuple[str, ...]) -> pd.Categorical:
-            codes = pd.array(idx, dtype="int64")
-            return pd.Categorical.from_codes(codes.to_numpy(), categories=list(labels))
-
-        detail = [""] * len(self.t_s)
+        columns = ["t_s", "kind", "job", "owner", "host", "resource", "units"]
+        raw = (
+            pd.DataFrame.from_records(self.rows, columns=columns)
+            if self.rows
+            else pd.DataFrame(
+                {
+                    c: pd.Series(dtype="float64" if c in ("t_s", "units") else "int64")
+                    for c in columns
+                }
+            )
+        )
+        detail = [""] * len(self.rows)
         for k, text in self.detail.items():
             detail[k] = text
+
+        def names(col: str, labels: tuple[str, ...]) -> pd.Categorical:
+            return pd.Categorical.from_codes(
+                raw[col].to_numpy(dtype=np.int64), categories=list(labels)
+            )
+
         return pd.DataFrame(
             {
-                "t_s": pd.array(self.t_s, dtype="float64"),
-                "kind": pd.Categorical(self.kind, categories=list(KINDS)),
-                "job": pd.array(self.job, dtype="int64"),
-                "owner": names(self.owner, providers),
-                "host": names(self.host, providers),
-                "resource": names(self.resource, resources),
-                "units": pd.array(self.units, dtype="float64"),
+                "t_s": raw["t_s"].astype("float64"),
+                "kind": pd.Categorical(raw["kind"], categories=list(KINDS)),
+                "job": raw["job"].astype("int64"),
+                "owner": names("owner", providers),
+                "host": names("host", providers),
+                "resource": names("resource", resources),
+                "units": raw["units"].astype("float64"),
                 "detail": detail,
             }
         )

@@ -34,27 +34,41 @@ TOLERANCE_USD = 1e-6
 
 
 class Ledger:
-    """Dense accumulators ``[epoch, provider]`` for every ledger column."""
+    """Accumulators ``[epoch, provider]`` for every ledger column.
+
+    Kept as flat Python lists while the run books into them (item access on numpy arrays
+    costs several times more per call); :attr:`cols` gives numpy ``[epoch, provider]`` views.
+    """
 
     def __init__(self, providers: tuple[str, ...], n_epochs: int, epoch_s: float) -> None:
         self.providers = providers
         self.epoch_s = epoch_s
-        shape = (n_epochs, len(providers))
-        self.cols: dict[str, np.ndarray] = {c: np.zeros(shape) for c in MONEY + USAGE}
+        self.n_epochs = n_epochs
+        self._n = len(providers)
+        self._acc: dict[str, list[float]] = {c: [0.0] * (n_epochs * self._n) for c in MONEY + USAGE}
         self.budget_balanced = np.ones(n_epochs, dtype=bool)
 
     def add(self, column: str, epoch: int, provider: int, amount: float) -> None:
-        self.cols[column][epoch, provider] += amount
+        self._acc[column][epoch * self._n + provider] += amount
+
+    def get(self, column: str, epoch: int, provider: int) -> float:
+        return self._acc[column][epoch * self._n + provider]
+
+    @property
+    def cols(self) -> dict[str, np.ndarray]:
+        shape = (self.n_epochs, self._n)
+        return {c: np.asarray(v, dtype=float).reshape(shape) for c, v in self._acc.items()}
 
     def pay(self, epoch: int, payer: int, payee: int, amount_usd: float) -> None:
         """A payment between two members; a provider paying itself is not booked."""
         if payer == payee or amount_usd == 0.0:
             return
-        self.cols["paid_usd"][epoch, payer] += amount_usd
-        self.cols["received_usd"][epoch, payee] += amount_usd
+        k = epoch * self._n
+        self._acc["paid_usd"][k + payer] += amount_usd
+        self._acc["received_usd"][k + payee] += amount_usd
 
-    def profit(self) -> np.ndarray:
-        c = self.cols
+    def profit(self, c: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        c = self.cols if c is None else c
         return (
             c["revenue_dnn_usd"]
             + c["revenue_web_usd"]
@@ -93,15 +107,16 @@ class Ledger:
                 raise AccountingError(f"ledger column {col} has non-finite values")
 
     def to_frame(self) -> pd.DataFrame:
-        n_e, n_i = self.cols["paid_usd"].shape
+        cols = self.cols
+        n_e, n_i = cols["paid_usd"].shape
         frame = pd.DataFrame(
             {
                 "epoch": np.repeat(np.arange(n_e), n_i),
                 "t_s": np.repeat(np.arange(n_e) * self.epoch_s, n_i),
                 "provider": pd.Categorical(np.tile(self.providers, n_e), categories=self.providers),
-                **{c: self.cols[c].ravel() for c in MONEY},
-                "profit_usd": self.profit().ravel(),
-                **{c: self.cols[c].ravel() for c in USAGE},
+                **{c: cols[c].ravel() for c in MONEY},
+                "profit_usd": self.profit(cols).ravel(),
+                **{c: cols[c].ravel() for c in USAGE},
             }
         )
         frame["jobs_finished"] = frame["jobs_finished"].astype(np.int64)

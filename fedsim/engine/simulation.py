@@ -25,12 +25,14 @@ from fedsim.engine.market_builder import Snapshot, build_snapshot, round_blocks
 from fedsim.engine.web import plan_web, settle_web
 from fedsim.engine.world import World
 from fedsim.errors import AccountingError
-from fedsim.market.types import Clearing
+from fedsim.market.types import Clearing, Market
 from fedsim.mechanisms.base import Mechanism
 from fedsim.mechanisms.isolated import Isolated
 from fedsim.mechanisms.lp import SolveError
 
 ProgressCallback = Callable[[float], None]
+# called once per epoch with (epoch, market, clearing): per-epoch analyses hook in here
+EpochObserver = Callable[[int, Market, Clearing], None]
 
 
 @dataclass(frozen=True)
@@ -48,15 +50,29 @@ class RunTables:
     mechanism_s: float
 
 
+def _can_trade(market: Market) -> bool:
+    """Whether some demand class could use some free capacity. If none can, every
+    allocation is empty and every coalition is worth 0, so no rule can do anything."""
+    if market.n_demand == 0:
+        return False
+    usable = (market.affinity > 0) & (market.need[:, None, :] > 0)
+    return bool(np.any(usable & (market.capacity_units[None, :, :] > 0)))
+
+
 class Simulation:
     """Simulate one world under one mechanism. Construct, then call :meth:`run` once."""
 
     def __init__(
-        self, world: World, mechanism: Mechanism, progress: ProgressCallback | None = None
+        self,
+        world: World,
+        mechanism: Mechanism,
+        progress: ProgressCallback | None = None,
+        observer: EpochObserver | None = None,
     ):
         self.world = world
         self.mechanism = mechanism
         self.progress = progress
+        self.observer = observer
         self.fallback = Isolated()
         sc = world.scenario
         self.epoch_s = sc.federation.epoch_s
@@ -70,21 +86,37 @@ class Simulation:
         self._price_rows: list[np.ndarray] = []
         self._epoch_rows: list[tuple] = []
         self.mechanism_s = 0.0
+        self._web_sizing: dict = {}
 
-    def _schedule(self, delay_s: float, callback: Callable[[], None]) -> None:
-        self.env.timeout(delay_s).callbacks.append(lambda _event: callback())
+    def _schedule(
+        self, delay_s: float, callback: Callable[[simpy.Event], None], value: int
+    ) -> None:
+        self.env.timeout(delay_s, value).callbacks.append(callback)
 
     # --- processes ---------------------------------------------------------------------
 
-    def _arrivals(self):  # simpy process
-        arrival = self.world.jobs.arrival_s
-        env, dnn, horizon = self.env, self.dnn, self.horizon_s
-        for j, t in enumerate(arrival.tolist()):
-            if t >= horizon:
-                return
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            dnn.arrive(j, env.now)
+    def _start_arrivals(self) -> None:
+        """Arrivals as a chain of timeouts: cheaper than resuming a generator process per
+        job, with one pending arrival event at a time."""
+        self._arrival_s = self.world.jobs.arrival_s.tolist()
+        self._n_arriving = sum(1 for t in self._arrival_s if t < self.horizon_s)
+        self._next_arrival = 0
+        self._on_arrival(None)
+
+    def _admit_arrivals(self) -> None:
+        """Admit every job that has arrived by now (the market calls this first, so a job
+        arriving at an epoch boundary is in that epoch's market)."""
+        j, now, arrival, n = self._next_arrival, self.env.now, self._arrival_s, self._n_arriving
+        while j < n and arrival[j] <= now:
+            self.dnn.arrive(j, now)
+            j += 1
+        self._next_arrival = j
+
+    def _on_arrival(self, _event: simpy.Event | None) -> None:
+        self._admit_arrivals()
+        j = self._next_arrival
+        if j < self._n_arriving:
+            self.env.timeout(self._arrival_s[j] - self.env.now).callbacks.append(self._on_arrival)
 
     def _market(self):  # simpy process
         for e in range(self.n_epochs):
@@ -102,7 +134,7 @@ class Simulation:
         market = snap.market
         started = time.perf_counter()
         try:
-            if market.n_demand == 0 or not np.any(market.capacity_units > 0):
+            if not _can_trade(market):
                 clearing = Clearing.empty(market)
             else:
                 clearing = self.mechanism.clear(market)
@@ -116,7 +148,8 @@ class Simulation:
 
     def _run_epoch(self, e: int, t0: float, t1: float) -> None:
         world, dnn = self.world, self.dnn
-        web = plan_web(world, t0, t1)
+        self._admit_arrivals()
+        web = plan_web(world, t0, t1, self._web_sizing)
         snap = build_snapshot(world, dnn, web, e, t0)
         clearing, fallback = self._clear(snap)
         market = snap.market
@@ -161,6 +194,8 @@ class Simulation:
         for m, i in enumerate(members):
             self.ledger.add("transfer_usd", e, i, float(clearing.transfer_usd_per_h[m]) * hours)
         self._record(e, t0, snap, clearing, placed_units, fallback)
+        if self.observer is not None:
+            self.observer(e, market, clearing)
         self.log.add(
             t0, "market", -1, -1, -1, -1, float(market.demand_units.sum()), detail=clearing.status
         )
@@ -191,7 +226,9 @@ class Simulation:
                 )
             )
         self._price_rows.append(np.asarray(clearing.price_usd_per_unit_h).copy())
-        welfare = clearing.welfare_usd_per_h(market) if market.n_demand else 0.0
+        welfare = clearing.info.get("welfare_usd_per_h")
+        if welfare is None:
+            welfare = clearing.welfare_usd_per_h(market) if market.n_demand else 0.0
         self._epoch_rows.append(
             (
                 e,
@@ -210,27 +247,31 @@ class Simulation:
     def _close_epoch(self, e: int, epoch_len_s: float) -> None:
         """Book the epoch's GPU usage and operating cost (idle for all, busy on top)."""
         w, led = self.world, self.ledger
-        busy_unit_s = self.dnn.flush_busy(self.env.now)
         hours = epoch_len_s / 3600.0
         cpu = w.cpu_index
+        busy_h = np.zeros_like(w.capacity_units)
+        busy_h[:, :cpu] = (
+            np.asarray(self.dnn.flush_busy(self.env.now), dtype=float).reshape(w.n_providers, cpu)
+            / 3600.0
+        )
+        busy_h[:, cpu] = [led.get("cpu_busy_h", e, i) for i in range(w.n_providers)]
+        idle = w.idle_cost_usd_per_unit_h
+        cost = (idle * w.capacity_units * hours + (w.busy_cost_usd_per_unit_h - idle) * busy_h).sum(
+            axis=1
+        )
+        gpu_busy_h = busy_h[:, :cpu].sum(axis=1)
+        gpu_cap_h = w.capacity_units[:, :cpu].sum(axis=1) * hours
         for i in range(w.n_providers):
-            gpu_busy_h = np.array(busy_unit_s[i]) / 3600.0
-            cpu_busy_h = led.cols["cpu_busy_h"][e, i]
-            busy_h = np.append(gpu_busy_h, cpu_busy_h)
-            cost = float(np.sum(w.idle_cost_usd_per_unit_h[i] * w.capacity_units[i] * hours))
-            cost += float(
-                np.sum((w.busy_cost_usd_per_unit_h[i] - w.idle_cost_usd_per_unit_h[i]) * busy_h)
-            )
-            led.add("operating_cost_usd", e, i, cost)
-            led.add("gpu_busy_h", e, i, float(gpu_busy_h.sum()))
-            led.add("gpu_capacity_h", e, i, float(w.capacity_units[i, :cpu].sum()) * hours)
+            led.add("operating_cost_usd", e, i, float(cost[i]))
+            led.add("gpu_busy_h", e, i, float(gpu_busy_h[i]))
+            led.add("gpu_capacity_h", e, i, float(gpu_cap_h[i]))
             led.add("cpu_capacity_h", e, i, float(w.capacity_units[i, cpu]) * hours)
 
     # --- run -------------------------------------------------------------------------------
 
     def run(self) -> RunTables:
         started = time.perf_counter()
-        self.env.process(self._arrivals())
+        self._start_arrivals()
         self.env.process(self._market())
         self.env.run(until=self.horizon_s + 1e-9)
         self.dnn.settle_running(self.horizon_s)

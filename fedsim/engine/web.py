@@ -20,7 +20,7 @@ from fedsim.engine.ledger import Ledger
 from fedsim.engine.streams import stream
 from fedsim.engine.world import World
 from fedsim.errors import ScenarioError
-from fedsim.queueing import DiurnalRate, p_response_exceeds, simulate_epoch_requests
+from fedsim.queueing import DAY_S, DiurnalRate, p_response_exceeds, simulate_epoch_requests
 from fedsim.queueing.erlang import cores_needed
 
 
@@ -60,7 +60,15 @@ def _rate(world: World, i: int) -> DiurnalRate | None:
     return DiurnalRate(web.mean_rps, web.peak_to_trough, web.phase_s)
 
 
-def plan_web(world: World, t0_s: float, t1_s: float) -> WebPlan:
+SizingCache = dict[tuple[int, float, float], tuple[float, int]]
+
+
+def plan_web(world: World, t0_s: float, t1_s: float, cache: SizingCache | None = None) -> WebPlan:
+    """Size every web service for the epoch ``[t0_s, t1_s)``.
+
+    The diurnal rate repeats every day, so ``cache`` (owned by the run) memoises the
+    epoch-mean rate and the cores needed per provider and time of day.
+    """
     lam, svc, lat, own, over, free, value = [], [], [], [], [], [], []
     members = set(world.members)
     cpu = world.cpu_index
@@ -71,10 +79,16 @@ def plan_web(world: World, t0_s: float, t1_s: float) -> WebPlan:
             lam.append(0.0), svc.append(1.0), lat.append(1.0), own.append(0), over.append(0)
             free.append(capacity), value.append(0.0)
             continue
-        lam_i = rate.mean_rate_per_s(t0_s, t1_s)
         service_s = p.web.service_ms / 1000.0 / p.cpu_speed
         latency_s = p.web.sla.latency_ms / 1000.0
-        need = cores_needed(lam_i, service_s, latency_s, p.web.sla.percentile)
+        key = (i, t0_s % DAY_S, t1_s - t0_s)
+        hit = cache.get(key) if cache is not None else None
+        if hit is None:
+            lam_i = rate.mean_rate_per_s(t0_s, t1_s)
+            hit = (lam_i, cores_needed(lam_i, service_s, latency_s, p.web.sla.percentile))
+            if cache is not None:
+                cache[key] = hit
+        lam_i, need = hit
         own_i = min(need, capacity)
         lam.append(lam_i), svc.append(service_s), lat.append(latency_s), own.append(own_i)
         over.append(need - own_i if i in members else 0)

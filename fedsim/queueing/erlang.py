@@ -101,10 +101,25 @@ def p_wait_exceeds(c: int, lam_per_s: float, service_s: float, t_s: npt.ArrayLik
     return _as_output(np.where(t < 0.0, 1.0, p))
 
 
+def _tail_scalar(c: int, a_erl: float, service_s: float, erl_c: float, t: float) -> float:
+    """:func:`_tail_from_c` for one time, in plain floats (the engine calls this per epoch)."""
+    if t <= 0.0:
+        return 1.0
+    mu = 1.0 / service_s
+    theta = (c - a_erl) / service_s
+    m = min(theta, mu)
+    x = abs(theta - mu) * t
+    phi = -math.expm1(-x) / x if x > 0.0 else 1.0
+    hypo = math.exp(-m * t) * (1.0 + m * t * phi)
+    return min((1.0 - erl_c) * math.exp(-mu * t) + erl_c * hypo, 1.0)
+
+
 def _tail_from_c(
     c: int, a_erl: float, service_s: float, erl_c: float, t: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
     """P(W + S > t) given Erlang-C ``erl_c`` (stable queue, any t)."""
+    if t.ndim == 0:
+        return np.asarray(_tail_scalar(c, a_erl, service_s, erl_c, float(t)))
     mu = 1.0 / service_s
     theta = (c - a_erl) / service_s
     tp = np.maximum(t, 0.0)
