@@ -83,29 +83,22 @@ def main() -> None:
     tables = simulate(sc)
     total_s = time.perf_counter() - started
     cpu_s = time.process_time() - cpu_started
-    n_jobs = len(tables.jobs)
-    n_events = len(tables.events)
-    print(
-        f"scenario      5 providers, {args.days:g} days, epoch {args.epoch_s:g} s, {args.mechanism}"
-    )
-    print(
-        f"jobs          {n_jobs:,} arrived, {int((tables.jobs['status'] == 'finished').sum()):,} finished, "
-        f"{int((tables.jobs['host'] != tables.jobs['owner']).sum() - tables.jobs['host'].isna().sum()):,} run remotely"
-    )
+    jobs = tables.jobs
+    n_jobs, n_events, n_epochs = len(jobs), len(tables.events), max(len(tables.epochs), 1)
+    finished = int((jobs["status"] == "finished").sum())
+    remote = int((jobs["host"].notna() & (jobs["host"] != jobs["owner"])).sum())
+    mech_share = 100 * tables.mechanism_s / tables.wall_s
+    print(f"scenario      5 providers, {args.days:g} d, epoch {args.epoch_s:g} s, {args.mechanism}")
+    print(f"jobs          {n_jobs:,} arrived, {finished:,} finished, {remote:,} run remotely")
     print(f"events        {n_events:,}")
-    print(
-        f"wall          {tables.wall_s:.2f} s simulate ({total_s:.2f} s incl. world build and tables)"
-    )
+    print(f"wall          {tables.wall_s:.2f} s simulate ({total_s:.2f} s with world and tables)")
     print(f"cpu           {cpu_s:.2f} s process CPU time (the fair figure on a shared machine)")
+    for label, count in (("events/s", n_events), ("jobs/s", n_jobs)):
+        print(f"{label:<14}{count / tables.wall_s:,.0f} per wall s, {count / cpu_s:,.0f} per CPU s")
     print(
-        f"events/s      {n_events / tables.wall_s:,.0f} per wall second, {n_events / cpu_s:,.0f} per CPU second"
+        f"mechanism     {tables.mechanism_s:.2f} s = {mech_share:.1f}% of wall "
+        f"({n_epochs:,} epochs, {1000 * tables.mechanism_s / n_epochs:.2f} ms/epoch)"
     )
-    print(f"jobs/s        {n_jobs / tables.wall_s:,.0f}")
-    print(
-        f"mechanism     {tables.mechanism_s:.2f} s = {100 * tables.mechanism_s / tables.wall_s:.1f}% of wall "
-        f"({len(tables.epochs):,} epochs, {1000 * tables.mechanism_s / max(len(tables.epochs), 1):.2f} ms/epoch)"
-    )
-
 
 if __name__ == "__main__":
     main()
