@@ -18,6 +18,14 @@ ENTRY_POINT_GROUP = "fedsim.mechanisms"
 BUILTIN: Mapping[str, str] = {
     "isolated": "fedsim.mechanisms.isolated:Isolated",
     "lp_welfare": "fedsim.mechanisms.lp_welfare:LPWelfare",
+    "posted_price": "fedsim.mechanisms.posted_price:PostedPrice",
+    "shapley": "fedsim.mechanisms.shapley:Shapley",
+    "banzhaf": "fedsim.mechanisms.banzhaf:Banzhaf",
+    "proportional": "fedsim.mechanisms.proportional:Proportional",
+    "nucleolus": "fedsim.mechanisms.nucleolus:Nucleolus",
+    "vcg": "fedsim.mechanisms.vcg:VCG",
+    "double_auction": "fedsim.mechanisms.double_auction:DoubleAuction",
+    "tatonnement": "fedsim.mechanisms.tatonnement:Tatonnement",
 }
 
 

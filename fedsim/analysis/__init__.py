@@ -1,0 +1,1 @@
+"""Post-run analysis: economic measures, coalition analysis."""

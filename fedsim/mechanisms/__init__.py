@@ -1,0 +1,34 @@
+"""Sharing and pricing mechanisms (plug-ins), found by name in a lazy registry.
+
+The LP helpers, coalition values and the conformance checker are exported lazily
+(``from fedsim.mechanisms import SolveError``) so that importing the registry does
+not load the solvers.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from fedsim.mechanisms.base import Mechanism
+from fedsim.mechanisms.registry import available, describe, make, resolve
+
+_LAZY = {
+    "SolveError": "fedsim.mechanisms.lp",
+    "solve_welfare": "fedsim.mechanisms.lp",
+    "WelfareSolution": "fedsim.mechanisms.lp",
+    "CoalitionValues": "fedsim.mechanisms.coalitions",
+    "coalition_value": "fedsim.mechanisms.coalitions",
+    "check": "fedsim.mechanisms.conformance",
+    "check_clearing": "fedsim.mechanisms.conformance",
+    "ConformanceError": "fedsim.mechanisms.conformance",
+    "random_market": "fedsim.mechanisms.conformance",
+}
+
+__all__ = ["Mechanism", "available", "describe", "make", "resolve", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'fedsim.mechanisms' has no attribute {name!r}")

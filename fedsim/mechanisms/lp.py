@@ -1,0 +1,308 @@
+"""Shared LP helpers: build the reference welfare LP from arrays and solve it.
+
+The welfare LP of a ``Market`` (DESIGN.md §3)::
+
+    max  Σ g_dir · x_dir
+    s.t. Σ_{i,r} x_dir        ≤ n_d     (demand,   dual u_d  ≥ 0)
+         Σ_d a_dr · x_dir     ≤ q_ir    (capacity, dual y_ir ≥ 0)
+         x ≥ 0
+
+Only cells with a finite, strictly positive gain become variables: a cell with
+``g ≤ 0`` is never needed in an optimum and its dual constraint
+``u_d + a_dr·y_ir ≥ g_dir`` holds for any ``u, y ≥ 0``, so dropping it changes
+neither the optimum nor the duals. HiGHS is called through ``highspy`` with the
+whole model passed as arrays; CBC (through PuLP) is the fallback.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from fedsim.market.types import Market
+
+SOLVERS = ("highs", "cbc")
+_HIGHS_OPTIMAL = highspy.HighsModelStatus.kOptimal
+
+
+class SolveError(RuntimeError):
+    """An LP was infeasible, unbounded, or the solver failed; the message says which."""
+
+
+@dataclass(frozen=True)
+class LPSolution:
+    """A solved generic LP. ``row_dual`` is d(objective)/d(active row bound)."""
+
+    x: np.ndarray
+    row_dual: np.ndarray
+    objective: float
+    status: str
+
+
+@dataclass(frozen=True)
+class Csc:
+    """A column-wise sparse matrix as HiGHS takes it (no scipy in the hot path)."""
+
+    n_row: int
+    start: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+
+    @classmethod
+    def of(cls, matrix: sp.spmatrix | Csc) -> Csc:
+        if isinstance(matrix, Csc):
+            return matrix
+        a = sp.csc_matrix(matrix)
+        a.sort_indices()
+        return cls(a.shape[0], a.indptr, a.indices, a.data)
+
+    @property
+    def n_col(self) -> int:
+        return len(self.start) - 1
+
+    def to_scipy(self) -> sp.csc_matrix:
+        return sp.csc_matrix((self.value, self.index, self.start), shape=(self.n_row, self.n_col))
+
+
+def solve_lp(
+    cost: np.ndarray,
+    matrix: sp.spmatrix | Csc,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    col_lower: np.ndarray | None = None,
+    col_upper: np.ndarray | None = None,
+    *,
+    maximize: bool = True,
+    solver: str = "highs",
+    fallback: bool = True,
+) -> LPSolution:
+    """Solve ``opt cost·x s.t. row_lower ≤ A x ≤ row_upper, col_lower ≤ x ≤ col_upper``.
+
+    ``solver`` is ``"highs"`` (default; on failure CBC is tried when ``fallback``) or
+    ``"cbc"``. Raises ``SolveError`` when no solver returns an optimum.
+    """
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
+    n_col = len(cost)
+    col_lower = np.zeros(n_col) if col_lower is None else np.asarray(col_lower, dtype=float)
+    col_upper = np.full(n_col, np.inf) if col_upper is None else np.asarray(col_upper, dtype=float)
+    args = (np.asarray(cost, dtype=float), Csc.of(matrix), np.asarray(row_lower, float),
+            np.asarray(row_upper, float), col_lower, col_upper, maximize)
+    if solver == "cbc":
+        return _solve_cbc(*args)
+    try:
+        return _solve_highs(*args)
+    except SolveError as highs_error:
+        if not fallback:
+            raise
+        try:
+            return _solve_cbc(*args)
+        except SolveError as cbc_error:
+            raise SolveError(f"{highs_error}; CBC fallback: {cbc_error}") from cbc_error
+
+
+def highs_model(cost, a: Csc, row_lo, row_hi, col_lo, col_hi, maximize) -> highspy.Highs:
+    """A silent ``Highs`` instance holding the LP (not yet run)."""
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = a.n_col, a.n_row
+    lp.col_cost_ = cost
+    lp.col_lower_, lp.col_upper_ = col_lo, col_hi
+    lp.row_lower_, lp.row_upper_ = row_lo, row_hi
+    lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.asarray(a.start, dtype=np.int32)
+    lp.a_matrix_.index_ = np.asarray(a.index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.asarray(a.value, dtype=float)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(lp)
+    return h
+
+
+def run_highs(h: highspy.Highs) -> None:
+    """Run ``h``; raise ``SolveError`` unless it reaches an optimum."""
+    h.run()
+    status = h.getModelStatus()
+    if status != _HIGHS_OPTIMAL:
+        raise SolveError(f"HiGHS: {h.modelStatusToString(status)}")
+
+
+def _solve_highs(cost, a: Csc, row_lo, row_hi, col_lo, col_hi, maximize) -> LPSolution:
+    h = highs_model(cost, a, row_lo, row_hi, col_lo, col_hi, maximize)
+    run_highs(h)
+    sol = h.getSolution()
+    return LPSolution(
+        x=np.asarray(sol.col_value, dtype=float),
+        row_dual=np.asarray(sol.row_dual, dtype=float),
+        objective=float(h.getInfo().objective_function_value),
+        status="optimal",
+    )
+
+
+def _solve_cbc(cost, a: Csc, row_lo, row_hi, col_lo, col_hi, maximize) -> LPSolution:
+    import pulp  # the fallback only: keep HiGHS-only runs free of the import
+
+    prob = pulp.LpProblem("fedsim", pulp.LpMaximize if maximize else pulp.LpMinimize)
+    add = getattr(prob, "add_variable", None) or pulp.LpVariable  # PuLP ≥ 3.3 / older
+    xs = [
+        add(f"x{j}", None if np.isneginf(lo) else lo, None if np.isposinf(hi) else hi)
+        for j, (lo, hi) in enumerate(zip(col_lo.tolist(), col_hi.tolist(), strict=True))
+    ]
+    prob += pulp.LpAffineExpression([(xs[j], c) for j, c in enumerate(cost.tolist()) if c != 0])
+    csr = a.to_scipy().tocsr()
+    rows: list[list[pulp.LpConstraint]] = []
+    for k in range(csr.shape[0]):
+        lo, hi = float(row_lo[k]), float(row_hi[k])
+        span = slice(csr.indptr[k], csr.indptr[k + 1])
+        expr = pulp.LpAffineExpression(
+            list(zip((xs[j] for j in csr.indices[span]), csr.data[span].tolist(), strict=True))
+        )
+        made = []
+        if lo == hi:
+            made.append(pulp.LpConstraint(expr, pulp.LpConstraintEQ, f"e{k}", hi))
+        else:
+            if np.isfinite(hi):
+                made.append(pulp.LpConstraint(expr, pulp.LpConstraintLE, f"u{k}", hi))
+            if np.isfinite(lo):
+                made.append(pulp.LpConstraint(expr, pulp.LpConstraintGE, f"l{k}", lo))
+        for con in made:
+            prob += con
+        rows.append(made)
+    try:
+        with warnings.catch_warnings():
+            # PuLP 3.3 deprecates the bundled CBC for 4.0; it is still the one shipped
+            warnings.simplefilter("ignore", DeprecationWarning)
+            code = prob.solve(pulp.PULP_CBC_CMD(msg=False))
+    except pulp.PulpSolverError as exc:
+        raise SolveError(f"CBC: {exc}") from exc
+    status = pulp.LpStatus.get(code, str(code))
+    if status != "Optimal" or prob.sol_status != pulp.LpSolutionOptimal:
+        raise SolveError(f"CBC: {status}")
+    x = np.array([v.varValue or 0.0 for v in xs], dtype=float)
+    duals = np.zeros(csr.shape[0])
+    for k, made in enumerate(rows):
+        # at most one side of a ranged row is active, so the duals just add
+        duals[k] = sum(float(con.pi or 0.0) for con in made)
+    return LPSolution(x=x, row_dual=duals, objective=float(cost @ x), status="optimal")
+
+
+# --------------------------------------------------------------------------- welfare LP
+
+
+@dataclass(frozen=True)
+class WelfareSolution:
+    """The solved welfare LP of a market (all rates USD/h).
+
+    Attributes:
+        allocation_units: ``[d, i, r]`` optimal x (0 outside the variables).
+        capacity_dual_usd_per_unit_h: ``[i, r]`` y ≥ 0, the scarcity rent over cost.
+        demand_dual_usd_per_unit_h: ``[d]`` u ≥ 0, the surplus of a served demand unit.
+        welfare_usd_per_h: LP optimum Σ g·x.
+        status: ``"optimal"`` or ``"empty"`` (no solver call was needed).
+    """
+
+    allocation_units: np.ndarray
+    capacity_dual_usd_per_unit_h: np.ndarray
+    demand_dual_usd_per_unit_h: np.ndarray
+    welfare_usd_per_h: float
+    status: str
+
+
+def remote_mask(market: Market) -> np.ndarray:
+    """``[d, i, r]`` True where ``d`` would run away from its owner."""
+    owner = np.asarray(market.demand_owner)
+    return (np.arange(market.n_providers)[None, :] != owner[:, None])[:, :, None] & np.ones(
+        (1, 1, market.n_resources), dtype=bool
+    )
+
+
+def solve_welfare(
+    market: Market,
+    *,
+    solver: str = "highs",
+    allow: np.ndarray | None = None,
+    demand_units: np.ndarray | None = None,
+    capacity_units: np.ndarray | None = None,
+    gain: np.ndarray | None = None,
+) -> WelfareSolution:
+    """Solve the welfare LP of ``market``.
+
+    Args:
+        allow: optional ``[d, i, r]`` mask of cells that may be used (e.g. own cells only).
+        demand_units, capacity_units: optional overrides of ``n_d`` and ``q_ir``.
+        gain: optional ``[d, i, r]`` gain array (defaults to ``market.gain_usd_per_unit_h()``).
+    """
+    n_d, n_i, n_r = market.n_demand, market.n_providers, market.n_resources
+    n = np.asarray(market.demand_units if demand_units is None else demand_units, dtype=float)
+    q = np.asarray(market.capacity_units if capacity_units is None else capacity_units, float)
+    g = market.gain_usd_per_unit_h() if gain is None else gain
+    # a cell on zero capacity can carry nothing; its row's dual is then arbitrary anyway
+    cell = np.isfinite(g) & (g > 0) & (q > 0)[None, :, :]
+    if allow is not None:
+        cell &= allow
+    if n_d:
+        cell &= (n > 0)[:, None, None]
+    d_idx, i_idx, r_idx = np.nonzero(cell)
+    if len(d_idx) == 0:
+        return _empty_welfare(n_d, n_i, n_r)
+    sol = solve_cells(
+        g[d_idx, i_idx, r_idx], d_idx, i_idx * n_r + r_idx,
+        np.asarray(market.need)[d_idx, r_idx], n, q.ravel(), solver=solver,
+    )
+    x = np.zeros((n_d, n_i, n_r))
+    x[d_idx, i_idx, r_idx] = np.maximum(sol.x, 0.0)
+    return WelfareSolution(
+        allocation_units=x,
+        capacity_dual_usd_per_unit_h=np.maximum(sol.row_dual[n_d:], 0.0).reshape(n_i, n_r),
+        demand_dual_usd_per_unit_h=np.maximum(sol.row_dual[:n_d], 0.0),
+        welfare_usd_per_h=sol.objective,
+        status=sol.status,
+    )
+
+
+def solve_cells(
+    gain: np.ndarray,
+    demand_row: np.ndarray,
+    capacity_row: np.ndarray,
+    need: np.ndarray,
+    demand_units: np.ndarray,
+    capacity_units: np.ndarray,
+    *,
+    solver: str = "highs",
+) -> LPSolution:
+    """The welfare LP over explicit variables ``k`` (cell gain, demand row, capacity row, need).
+
+    Rows are all ``len(demand_units)`` demand rows, then all capacity rows; empty rows
+    are harmless and keep the dual vector aligned with the market's indices.
+    """
+    upper = np.concatenate([demand_units, capacity_units])
+    a = cells_matrix(demand_row, capacity_row, need, len(demand_units), len(upper))
+    return solve_lp(gain, a, np.full(len(upper), -np.inf), upper, solver=solver)
+
+
+def cells_matrix(
+    demand_row: np.ndarray, capacity_row: np.ndarray, need: np.ndarray, n_demand: int, n_row: int
+) -> Csc:
+    """Each variable has exactly two entries (its demand row, then its capacity row),
+    so the column-wise matrix is built directly, in sorted order."""
+    n_var = len(demand_row)
+    return Csc(
+        n_row=n_row,
+        start=np.arange(0, 2 * n_var + 1, 2, dtype=np.int32),
+        index=np.column_stack([demand_row, n_demand + capacity_row]).ravel().astype(np.int32),
+        value=np.column_stack([np.ones(n_var), need]).ravel().astype(float),
+    )
+
+
+def _empty_welfare(n_d: int, n_i: int, n_r: int) -> WelfareSolution:
+    return WelfareSolution(
+        allocation_units=np.zeros((n_d, n_i, n_r)),
+        capacity_dual_usd_per_unit_h=np.zeros((n_i, n_r)),
+        demand_dual_usd_per_unit_h=np.zeros(n_d),
+        welfare_usd_per_h=0.0,
+        status="empty",
+    )
