@@ -141,7 +141,10 @@ class Simulation:
             fallback = False
         except SolveError as exc:
             self.log.add(self.env.now, "solve_failed", -1, -1, -1, -1, 0.0, detail=str(exc))
-            clearing = self.fallback.clear(market)
+            try:
+                clearing = self.fallback.clear(market)
+            except SolveError:  # both solvers failed even on the local LPs: no trade
+                clearing = Clearing.empty(market, status="failed")
             fallback = True
         self.mechanism_s += time.perf_counter() - started
         return clearing, fallback
