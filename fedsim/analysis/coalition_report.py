@@ -1,0 +1,113 @@
+"""The coalitional game of a scenario, from ex-post run values v(S): solution
+concepts, core membership, breakaway coalitions and a stable structure (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from itertools import combinations
+from typing import Any
+
+import pandas as pd
+
+from fedsim.analysis import economics
+
+Values = Mapping[frozenset, float]
+
+
+def all_coalitions(members: Sequence[str]) -> list[tuple[str, ...]]:
+    """Every non-empty coalition, by size then in member order."""
+    return [c for k in range(1, len(members) + 1) for c in combinations(members, k)]
+
+
+def values_frame(values: Values, members: Sequence[str]) -> pd.DataFrame:
+    """One row per coalition: its name, size, a 0/1 column per member and v(S)."""
+    rows = []
+    for c in all_coalitions(members):
+        row: dict[str, Any] = {"coalition": "+".join(c), "size": len(c)}
+        row.update({m: m in c for m in members})
+        row["value_usd"] = float(values[frozenset(c)])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def solve_game(
+    values: Values,
+    members: Sequence[str],
+    grand_payoff_usd: Mapping[str, float] | None = None,
+    tol_usd: float = 1e-6,
+) -> dict[str, Any]:
+    """Solution concepts of the game ``values`` (every non-empty coalition of ``members``).
+
+    ``grand_payoff_usd``: what each member actually earned in the grand-federation run
+    (its mechanism's split), tested for core membership alongside the Shapley value.
+    """
+    members = list(members)
+    grand = frozenset(members)
+    v_grand = float(values[grand])
+    tol = tol_usd * max(1.0, abs(v_grand))
+    shapley = economics.shapley_value(values, members)
+    eps, least_core_payoff = economics.least_core(values, members)
+    out: dict[str, Any] = {
+        "members": members,
+        "v_grand_usd": v_grand,
+        "standalone_usd": {m: float(values[frozenset([m])]) for m in members},
+        "marginal_to_grand_usd": {m: _marginal(values, grand, m) for m in members},
+        "shapley_usd": shapley,
+        "banzhaf_normalised_usd": economics.banzhaf_value(values, members, normalised=True),
+        "nucleolus_usd": economics.nucleolus(values, members),
+        "least_core": {"epsilon_usd": float(eps), "payoff_usd": least_core_payoff},
+        "core_nonempty": bool(eps <= tol),
+        "shapley_in_core": _in_core(values, shapley, tol),
+        "stable_structure": [
+            sorted(c, key=members.index) for c in economics.merge_and_split(values, members)
+        ],
+    }
+    # a member hurts the rest when it adds less to the grand federation than it earns alone
+    out["harmful_members"] = [
+        m for m in members
+        if len(members) > 1
+        and out["marginal_to_grand_usd"][m] < out["standalone_usd"][m] - tol
+    ]
+    if grand_payoff_usd is not None:
+        payoff = {m: float(grand_payoff_usd[m]) for m in members}
+        out["grand_payoff_usd"] = payoff
+        out["grand_payoff_in_core"] = _in_core(values, payoff, tol)
+    return out
+
+
+def _marginal(values: Values, grand: frozenset, member: str) -> float:
+    rest = grand - {member}
+    return float(values[grand]) - (float(values[rest]) if rest else 0.0)
+
+
+def _in_core(values: Values, payoff: Mapping[str, float], tol: float) -> dict[str, Any]:
+    """Core test of a payoff: the largest excess v(S) − x(S) and who would break away."""
+    excess, blocking = economics.core_violation(values, payoff)
+    return {
+        "in_core": bool(excess <= tol),
+        "max_excess_usd": float(excess),
+        "blocking_coalition": sorted(blocking, key=list(payoff).index) if excess > tol else [],
+    }
+
+
+def members_frame(solution: Mapping[str, Any]) -> pd.DataFrame:
+    """Per member: stand-alone value, marginal contribution and each payoff rule."""
+    cols = {
+        "standalone_usd": "standalone_usd",
+        "marginal_to_grand_usd": "marginal_to_grand_usd",
+        "shapley_usd": "shapley_usd",
+        "banzhaf_normalised_usd": "banzhaf_normalised_usd",
+        "nucleolus_usd": "nucleolus_usd",
+        "least_core_usd": None,
+        "grand_payoff_usd": "grand_payoff_usd",
+    }
+    rows = []
+    for m in solution["members"]:
+        row: dict[str, Any] = {"member": m}
+        for col, key in cols.items():
+            if key is None:
+                row[col] = solution["least_core"]["payoff_usd"][m]
+            elif key in solution:
+                row[col] = solution[key][m]
+        rows.append(row)
+    return pd.DataFrame(rows)

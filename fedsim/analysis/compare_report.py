@@ -1,0 +1,117 @@
+"""Side-by-side comparison of mechanisms on paired seeds: per-seed paired metrics,
+then mean and 95% t-interval across seeds (pure DataFrame functions)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fedsim.analysis.run_metrics import paired_metrics
+
+BASELINE = "isolated"
+REFERENCE = "lp_welfare"
+# metric column -> (title, kind) in display order; gains come first, one per member
+METRICS: tuple[tuple[str, str, str], ...] = (
+    ("welfare_usd", "welfare\n$", "usd"),
+    ("individually_rational", "IR", "frac"),
+    ("budget_residual_usd", "budget\nresid. $", "usd"),
+    ("efficiency", "effic-\niency", "ratio"),
+    ("core_violation_usd", "core\nviol. $", "usd"),
+    ("jain_index", "Jain\n(gains)", "ratio"),
+    ("price_level_usd_per_unit_h", "price\n$/unit·h", "price"),
+    ("price_volatility", "price\nvolat.", "ratio"),
+)
+
+
+def gain_column(member: str) -> str:
+    return f"gain_{member}_usd"
+
+
+def per_seed_table(runs: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per (mechanism, seed) with paired metrics.
+
+    ``runs``: dicts with ``mechanism``, ``seed`` and ``result`` (a ``run_metrics``
+    dict); every seed needs its ``isolated`` and ``lp_welfare`` runs."""
+    by = {(r["mechanism"], int(r["seed"])): r["result"] for r in runs}
+    rows = []
+    for (mech, seed), res in sorted(by.items()):
+        try:
+            base, ref = by[(BASELINE, seed)], by[(REFERENCE, seed)]
+        except KeyError as exc:
+            raise ValueError(f"seed {seed}: no {exc.args[0][0]} run to pair with") from None
+        paired = paired_metrics(res, base, ref)
+        row = {"mechanism": mech, "seed": seed}
+        row.update({gain_column(m): g for m, g in paired["gains_usd"].items()})
+        row.update({k: _num(res.get(k)) for k, _, _ in METRICS if k in res})
+        row.update({k: float(paired[k]) for k in ("individually_rational", "efficiency",
+                                                  "jain_index")})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _num(x: Any) -> float:
+    return math.nan if x is None else float(x)
+
+
+def t_interval(samples: Sequence[float], level: float = 0.95) -> tuple[float, float]:
+    """(mean, half-width) of a two-sided Student-t interval; half-width NaN with < 2
+    finite samples, 0 when they are all equal."""
+    from scipy.stats import t
+
+    x = np.asarray(samples, float)
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return math.nan, math.nan
+    mean = float(x.mean())
+    if len(x) < 2:
+        return mean, math.nan
+    sd = float(x.std(ddof=1))
+    return mean, float(t.ppf(0.5 + level / 2, len(x) - 1) * sd / math.sqrt(len(x)))
+
+
+def summary_table(per_seed: pd.DataFrame, order: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per mechanism: ``<metric>_mean`` and ``<metric>_ci95`` (half-width) across seeds.
+
+    Gains are paired differences (mechanism minus ``isolated`` on the same seed), so
+    their interval is the paired-t interval."""
+    metrics = [c for c in per_seed.columns if c not in ("mechanism", "seed")]
+    mechs = list(order) if order is not None else sorted(per_seed["mechanism"].unique())
+    rows = []
+    for mech in mechs:
+        part = per_seed[per_seed["mechanism"] == mech]
+        row: dict[str, Any] = {"mechanism": mech, "n_seeds": len(part)}
+        for col in metrics:
+            row[f"{col}_mean"], row[f"{col}_ci95"] = t_interval(part[col])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def display_columns(summary: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(metric, title, kind) of the summary's metrics, gains first."""
+    gains = [
+        (c[: -len("_mean")], f"gain\n{c[len('gain_'):-len('_usd_mean')]} $", "usd")
+        for c in summary.columns if c.startswith("gain_") and c.endswith("_mean")
+    ]
+    known = [m for m in METRICS if f"{m[0]}_mean" in summary.columns]
+    return gains + known
+
+
+def _usd(x: float) -> str:
+    x = 0.0 if abs(x) < 0.5 else x  # no "-0" from rounding noise
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:.2f}M"
+    return f"{x / 1e3:.1f}k" if abs(x) >= 1e4 else f"{x:,.0f}"
+
+
+def format_cell(mean: float, half: float, kind: str, sep: str = " ± ") -> str:
+    """``mean ± half`` in the metric's unit ("-" when undefined)."""
+    if not math.isfinite(mean):
+        return "-"
+    if kind == "frac":  # share of seeds on which the property held
+        return f"{100 * mean:.0f}%"
+    fmt = _usd if kind == "usd" else "{:.3f}".format
+    return fmt(mean) + (sep + fmt(half) if math.isfinite(half) else "")
