@@ -83,10 +83,11 @@ def test_the_documented_example_conforms(repo_root: Path, monkeypatch) -> None:
 
     from fedsim.mechanisms import check
 
-    text = (repo_root / "docs" / "writing-a-mechanism.md").read_text()
+    readme = (repo_root / "README.md").read_text()
+    text = readme.split("## Writing a mechanism", 1)[1]
     code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
     module = types.ModuleType("my_fedsim_rules")
     monkeypatch.setitem(sys.modules, "my_fedsim_rules", module)  # dataclasses look it up
-    exec(compile(code, "writing-a-mechanism.md", "exec"), module.__dict__)
+    exec(compile(code, "README.md", "exec"), module.__dict__)
     assert len(code.splitlines()) <= 40
     assert check(module.CostPlus(markup=0.2), n_markets=30) == 30
