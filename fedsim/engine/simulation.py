@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from fedsim.engine import tables
 from fedsim.engine.dnn import DnnCluster
 from fedsim.engine.events import EventLog
 from fedsim.engine.ledger import Ledger
@@ -282,24 +283,10 @@ class Simulation:
         wall_s = time.perf_counter() - started
         return RunTables(
             events=self.log.to_frame(self.world.providers, self.world.resources),
-            jobs=self._jobs_frame(),
-            clearings=self._clearings_frame(),
-            prices=self._prices_frame(),
-            epochs=pd.DataFrame(
-                self._epoch_rows,
-                columns=[
-                    "epoch",
-                    "t_s",
-                    "status",
-                    "fallback",
-                    "n_demand_classes",
-                    "demand_units",
-                    "allocated_units",
-                    "placed_units",
-                    "planned_welfare_usd_per_h",
-                    "transfer_sum_usd_per_h",
-                ],
-            ),
+            jobs=tables.jobs_frame(self.world, self.dnn),
+            clearings=tables.clearings_frame(self.world, self._clearing_rows),
+            prices=tables.prices_frame(self.world, self._price_rows),
+            epochs=pd.DataFrame(self._epoch_rows, columns=list(tables.EPOCH_COLUMNS)),
             ledger=self.ledger.to_frame(),
             budget_residual_usd=self.ledger.budget_residual_usd(),
             wall_s=wall_s,
@@ -315,69 +302,3 @@ class Simulation:
         total = counts["finished"] + counts["running"] + counts["queued"] + counts["rejected"]
         if not (counts["arrived"] == arrived == total):
             raise AccountingError(f"job identity failed: arrived {arrived}, counted {counts}")
-
-    def _jobs_frame(self) -> pd.DataFrame:
-        w, d = self.world, self.dnn
-        status_names = {0: "not_arrived", 1: "queued", 2: "running", 3: "finished", 4: "rejected"}
-        prov = list(w.providers)
-        frame = pd.DataFrame(
-            {
-                "job": np.arange(len(w.jobs)),
-                "owner": pd.Categorical.from_codes(w.jobs.owner, categories=prov),
-                "job_type": pd.Categorical.from_codes(
-                    w.jobs.job_type, categories=list(w.jobs.job_types)
-                ),
-                "n_gpus": w.jobs.n_gpus,
-                "ref_duration_s": w.jobs.ref_duration_s,
-                "arrival_s": w.jobs.arrival_s,
-                "start_s": np.array(d.start_s),
-                "finish_s": np.array(d.finish_s),
-                "host": pd.Categorical.from_codes(np.array(d.host), categories=prov),
-                "gpu": pd.Categorical.from_codes(np.array(d.gpu), categories=list(w.resources)),
-                "price_usd_per_gpu_h": np.array(d.price),
-                "status": pd.Categorical([status_names[s] for s in d.status]),
-            }
-        )
-        frame["jct_s"] = frame["finish_s"] - frame["arrival_s"]
-        return frame[frame["status"] != "not_arrived"].reset_index(drop=True)
-
-    def _clearings_frame(self) -> pd.DataFrame:
-        prov, res = list(self.world.providers), list(self.world.resources)
-        frame = pd.DataFrame(
-            self._clearing_rows,
-            columns=[
-                "epoch",
-                "t_s",
-                "demand",
-                "owner",
-                "host",
-                "resource",
-                "allocated_units",
-                "placed_units",
-                "price_usd_per_unit_h",
-            ],
-        )
-        frame["owner"] = pd.Categorical.from_codes(frame["owner"].astype(int), categories=prov)
-        frame["host"] = pd.Categorical.from_codes(frame["host"].astype(int), categories=prov)
-        frame["resource"] = pd.Categorical.from_codes(frame["resource"].astype(int), categories=res)
-        return frame
-
-    def _prices_frame(self) -> pd.DataFrame:
-        w = self.world
-        members = [w.providers[i] for i in w.members]
-        if not self._price_rows:
-            return pd.DataFrame(columns=["epoch", "provider", "resource", "price_usd_per_unit_h"])
-        arr = np.stack(self._price_rows)  # [e, m, r]
-        n_e, n_m, n_r = arr.shape
-        return pd.DataFrame(
-            {
-                "epoch": np.repeat(np.arange(n_e), n_m * n_r),
-                "provider": pd.Categorical(
-                    np.tile(np.repeat(members, n_r), n_e), categories=members
-                ),
-                "resource": pd.Categorical(
-                    np.tile(list(w.resources), n_e * n_m), categories=list(w.resources)
-                ),
-                "price_usd_per_unit_h": arr.ravel(),
-            }
-        )
