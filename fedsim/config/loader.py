@@ -20,7 +20,11 @@ from fedsim.errors import ScenarioError
 
 # Fields that hold file paths: relative paths in a file are relative to that file;
 # relative paths given with --set are relative to the working directory.
-PATH_FIELDS: tuple[tuple[str, ...], ...] = (("affinity", "gavel_csv"), ("dnn_trace", "path"))
+PATH_FIELDS: tuple[tuple[str, ...], ...] = (
+    ("affinity", "gavel_csv"),
+    ("affinity", "profile", "path"),
+    ("dnn_trace", "path"),
+)
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 

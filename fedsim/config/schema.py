@@ -153,22 +153,62 @@ class Network(Frozen):
     egress_usd_per_gb: float = Field(0.02, ge=0)
 
 
+class ProfileJob(Frozen):
+    """A scenario job type measured in the profile: its model and local batch size."""
+
+    model: str
+    batch_size: int = Field(gt=0)
+
+
+class DeviceSpecIn(Frozen):
+    peak_tflops: float = Field(gt=0)
+    memory_bandwidth_gbytes_per_s: float = Field(gt=0)
+
+
+class ProfileAffinity(Frozen):
+    """Throughput from a calibration profile plus the fitted model: compute per (model,
+    device), a ring all-reduce bounded by the inter-node network for multi-node gangs,
+    and roofline scaling from the measured device to each GPU type."""
+
+    path: str
+    jobs: dict[str, ProfileJob] = Field(min_length=1)
+    gpu_types: tuple[str, ...] = Field(min_length=1)
+    measured_device: str | None = Field(None, description="default: the profile's only device")
+    device_specs: dict[str, DeviceSpecIn] = Field(
+        default_factory=dict, description="datasheet figures beyond the built-in GPUs"
+    )
+    max_workers: int = Field(8, ge=1)
+    gpus_per_node: int = Field(8, ge=1)
+    node_bandwidth_gbps: float = Field(25.0, gt=0, description="between nodes of a provider")
+    node_latency_ms: float = Field(0.05, ge=0)
+    intra_node_bandwidth_gbps: float = Field(
+        100.0, gt=0, description="GPU-to-GPU inside a node, where the profile has no all-reduce"
+    )
+    intra_node_latency_ms: float = Field(0.02, ge=0)
+    gamma: float = Field(2.0, ge=1.0, le=10.0)
+
+
 class Affinity(Frozen):
     """Training throughput of each job type on each GPU type.
 
-    Exactly one of ``table`` (inline ``{job_type: {gpu: steps_per_s | {n_workers: steps_per_s}}}``)
-    or ``gavel_csv`` (a file in the format of Gavel's throughput table) is given.
+    Exactly one of ``table`` (inline ``{job_type: {gpu: steps_per_s | {n_workers: steps_per_s}}}``),
+    ``gavel_csv`` (a file in the format of Gavel's throughput table) or ``profile`` (a
+    calibration profile and the throughput model) is given.
     """
 
     table: dict[str, dict[str, float | dict[int, float]]] | None = None
     gavel_csv: str | None = None
+    profile: ProfileAffinity | None = None
     reference_gpu: str
     dataset_gb: float = Field(10.0, ge=0, description="data moved when a job starts remotely")
 
     @model_validator(mode="after")
     def _one_source(self) -> Affinity:
-        if (self.table is None) == (self.gavel_csv is None):
-            raise ValueError("give exactly one of 'table' or 'gavel_csv'")
+        given = [k for k in ("table", "gavel_csv", "profile") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"give exactly one of 'table', 'gavel_csv' or 'profile' (got {given or 'none'})"
+            )
         return self
 
 

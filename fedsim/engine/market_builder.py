@@ -3,7 +3,6 @@ whole placements (deterministic largest-remainder rounding)."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,18 +56,21 @@ def build_snapshot(world: World, dnn: DnnCluster, web: WebPlan, epoch: int, t_s:
     owner, units, value, gran = [], [], [], []
     need_rows, aff_rows, wan_rows = [], [], []
     data_cost = world.dataset_gb * world.egress_usd_per_gb
+    member_ids = np.asarray(members)
+    member_gpu_capacity = np.asarray(dnn.capacity, dtype=float).reshape(-1, n_g)[member_ids]
     for (o, k, n), jobs in sorted(_dnn_classes(world, dnn).items()):
-        slow = dnn.slowdown(k, n)
+        slow = np.asarray(dnn.slowdown(k, n))
         aff = np.zeros((n_m, n_r))
+        runnable = np.isfinite(slow)[None, :] & (member_gpu_capacity >= n)  # [m, g]
+        aff[:, :n_g] = np.where(runnable, 1.0 / slow, 0.0)
         wan = np.zeros(n_m)
-        mean_ref_h = float(np.mean([dnn.ref_duration_s[j] for j in jobs])) / 3600.0
-        for m, i in enumerate(members):
-            for g in range(n_g):
-                if slow[g] < math.inf and dnn.capacity[i][g] >= n:
-                    aff[m, g] = 1.0 / slow[g]
-            if i != o and aff[m].any() and mean_ref_h > 0:
-                fastest_h = mean_ref_h * min(s for s in slow if s < math.inf)
-                wan[m] = data_cost / (n * fastest_h)  # one transfer amortised over the job
+        mean_ref_h = sum(dnn.ref_duration_s[j] for j in jobs) / len(jobs) / 3600.0
+        if mean_ref_h > 0 and runnable.any():
+            fastest_h = mean_ref_h * float(slow[np.isfinite(slow)].min())
+            # one data transfer amortised over the job, wherever it could run remotely
+            wan = np.where(
+                runnable.any(axis=1) & (member_ids != o), data_cost / (n * fastest_h), 0.0
+            )
         need = np.zeros(n_r)
         need[:n_g] = 1.0
         labels.append(f"{world.providers[o]}/{world.affinity.job_types[k]}/x{n}")

@@ -13,6 +13,7 @@ from fedsim.engine.streams import stream
 from fedsim.errors import ScenarioError
 from fedsim.world.affinity import AffinityTable
 from fedsim.world.jobs import DurationSpec, JobBatch, generate_jobs
+from fedsim.world.profile_affinity import affinity_from_profile
 from fedsim.world.traces import read_philly
 
 CPU = "cpu"
@@ -67,7 +68,9 @@ class World:
 
 def _affinity(scenario: Scenario) -> AffinityTable:
     spec = scenario.affinity
-    if spec.gavel_csv is not None:
+    if spec.profile is not None:
+        table = affinity_from_profile(spec.profile)
+    elif spec.gavel_csv is not None:
         table = AffinityTable.from_gavel_csv(spec.gavel_csv)
     else:
         table = AffinityTable.from_mapping(spec.table or {})
