@@ -30,6 +30,12 @@ class DnnCluster:
         self.log = log
         self.schedule = schedule
         self._log = log.append  # hot path: one tuple per event
+        # hot path: the ledger columns booked once or twice per job, as flat lists
+        self._n_providers = world.n_providers
+        self._revenue = ledger.column("revenue_dnn_usd")
+        self._finished = ledger.column("jobs_finished")
+        self._paid = ledger.column("paid_usd")
+        self._received = ledger.column("received_usd")
         self._price_usd_per_gpu_h = world.dnn_price_usd_per_gpu_h.tolist()
         self._wait_penalty_usd_per_gpu_h = world.dnn_wait_penalty_usd_per_gpu_h.tolist()
         self.epoch_s = world.scenario.federation.epoch_s
@@ -180,15 +186,18 @@ class DnnCluster:
             wait_gpu_h = self.n_gpus[j] * (t_s - self.arrival_s[j]) / 3600.0
             self.ledger.add("sla_penalty_usd", self._epoch(t_s), o, rate * wait_gpu_h)
 
-    def _settle(self, j: int, t_s: float, done_frac: float) -> None:
+    def _settle(self, j: int, t_s: float, done_frac: float, finished: bool = False) -> None:
+        """Book the job's revenue, its hosting payment and (when ``finished``) its count."""
         o, host, n = self.owner[j], self.host[j], self.n_gpus[j]
-        e = self._epoch(t_s)
+        row = self._epoch(t_s) * self._n_providers
         ref_gpu_h = n * self.ref_duration_s[j] / 3600.0
-        self.ledger.add(
-            "revenue_dnn_usd", e, o, done_frac * ref_gpu_h * self._price_usd_per_gpu_h[o]
-        )
-        held_h = n * (t_s - self.start_s[j]) / 3600.0
-        self.ledger.pay(e, o, host, self.price[j] * held_h)
+        self._revenue[row + o] += done_frac * ref_gpu_h * self._price_usd_per_gpu_h[o]
+        if finished:
+            self._finished[row + o] += 1.0
+        payment = self.price[j] * n * (t_s - self.start_s[j]) / 3600.0
+        if host != o and payment != 0.0:
+            self._paid[row + o] += payment
+            self._received[row + host] += payment
 
     def _on_finish(self, event: Any) -> None:
         self.finish(event.value)
@@ -198,8 +207,7 @@ class DnnCluster:
         host = self.host[j]
         self._occupy(host, self.gpu[j], -self.n_gpus[j], t_s)
         self.status[j] = FINISHED
-        self._settle(j, t_s, 1.0)
-        self.ledger.add("jobs_finished", self._epoch(t_s), self.owner[j], 1.0)
+        self._settle(j, t_s, 1.0, finished=True)
         self._log((t_s, "finish", j, self.owner[j], host, self.gpu[j], self.n_gpus[j]))
         self.dispatch_local(host, t_s)
 

@@ -51,6 +51,11 @@ class Ledger:
     def add(self, column: str, epoch: int, provider: int, amount: float) -> None:
         self._acc[column][epoch * self._n + provider] += amount
 
+    def column(self, column: str) -> list[float]:
+        """The flat ``[epoch · n_providers + provider]`` accumulator of a column, for
+        callers that book on a hot path (add to it in place)."""
+        return self._acc[column]
+
     def get(self, column: str, epoch: int, provider: int) -> float:
         return self._acc[column][epoch * self._n + provider]
 

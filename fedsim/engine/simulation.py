@@ -88,6 +88,7 @@ class Simulation:
         self._epoch_rows: list[tuple] = []
         self.mechanism_s = 0.0
         self._web_sizing: dict = {}
+        self._web_tails: dict = {}
 
     def _schedule(
         self, delay_s: float, callback: Callable[[simpy.Event], None], value: int
@@ -193,7 +194,9 @@ class Simulation:
                     price = float(prices[m, g]) if host != cls.owner else 0.0
                     dnn.start(j, host, g, t0, price)
                     placed_units[d, m, g] += cls.n_gpus
-        settle_web(world, web, remote_cores, cpu_price, self.ledger, e, t0, t1 - t0)
+        settle_web(
+            world, web, remote_cores, cpu_price, self.ledger, e, t0, t1 - t0, self._web_tails
+        )
         hours = (t1 - t0) / 3600.0
         for m, i in enumerate(members):
             self.ledger.add("transfer_usd", e, i, float(clearing.transfer_usd_per_h[m]) * hours)

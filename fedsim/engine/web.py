@@ -112,11 +112,13 @@ def settle_web(
     epoch: int,
     t0_s: float,
     epoch_s: float,
+    tail_cache: dict[tuple[int, float, float, float], float] | None = None,
 ) -> dict[int, WebOutcome]:
     """Serve every provider's web load for the epoch and book it in the ledger.
 
     ``remote_cores[(owner, host)]`` are the cores the clearing gave ``owner`` at ``host``,
-    paid at ``cpu_price_usd_per_core_h[(owner, host)]`` per core-hour.
+    paid at ``cpu_price_usd_per_core_h[(owner, host)]`` per core-hour. ``tail_cache``
+    (owned by the run) memoises fluid response-time tails: rates repeat every day.
     """
     outcomes: dict[int, WebOutcome] = {}
     hours = epoch_s / 3600.0
@@ -149,7 +151,7 @@ def settle_web(
                         t0_s,
                         epoch_s,
                         service_s,
-                        plan.latency_s[o],
+                        threshold_s,  # a remote request's response also carries the RTT
                         int(cores),
                         0,
                         0.0,
@@ -165,7 +167,13 @@ def settle_web(
                 if cores <= 0 or threshold_s <= 0:
                     v = n
                 else:
-                    v = n * float(p_response_exceeds(int(cores), lam, service_s, threshold_s))
+                    key = (int(cores), lam, service_s, threshold_s)
+                    tail = tail_cache.get(key) if tail_cache is not None else None
+                    if tail is None:
+                        tail = float(p_response_exceeds(int(cores), lam, service_s, threshold_s))
+                        if tail_cache is not None:
+                            tail_cache[key] = tail
+                    v = n * tail
                 busy_core_s = min(lam * service_s, cores) * epoch_s
             requests += n
             violations += v
