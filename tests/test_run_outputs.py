@@ -171,13 +171,24 @@ def test_same_seed_same_results_and_common_random_numbers() -> None:
     assert not other.jobs["arrival_s"].equals(a.jobs["arrival_s"])
 
 
-def test_fluid_web_model_agrees_with_request_level() -> None:
+@pytest.mark.parametrize("remote", [False, True], ids=["own cores", "overflow to a remote site"])
+def test_fluid_web_model_agrees_with_request_level(remote: bool) -> None:
     data = two_provider_dict(horizon_s=86400)
     data["federation"]["epoch_s"] = 3600
     for p in data["providers"]:
         p.pop("dnn")
         p["web"]["mean_rps"] = 25.0  # about 1 Erlang at 40 ms: a few cores, sized at p95
+    if remote:
+        # gpu_rich keeps 2 cores and must serve the rest 100 ms away: its remote requests
+        # meet the 200 ms SLA only if they respond within 100 ms
+        data["providers"][0]["pools"]["cpu"] = 2
+        data["network"]["rtt_ms"] = 100
     fluid = run(scenario_from_dict(data), baseline=False)
+    if remote:
+        cl = fluid.clearings
+        assert (
+            (cl["resource"] == "cpu") & (cl["host"] != cl["owner"]) & (cl["placed_units"] > 0)
+        ).any()
     data["web_model"] = "requests"
     requests = run(scenario_from_dict(data), baseline=False)
     for name in ("gpu_rich", "cpu_rich"):
