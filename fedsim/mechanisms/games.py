@@ -82,6 +82,19 @@ def _sample_count(pilot: np.ndarray, target_se: float, lo: int, hi: int) -> int:
     return int(np.clip(np.ceil(var / target_se**2), lo, hi))
 
 
+def _adaptive_estimate(
+    draw: Callable[[int], np.ndarray], target_se: float, min_samples: int, max_samples: int
+) -> Estimate:
+    """Mean of sampled marginal contributions: a pilot of ``min_samples`` rows, then as
+    many more as the pilot variance says the target standard error needs (capped)."""
+    samples = draw(min(min_samples, max_samples))
+    wanted = _sample_count(samples, target_se, len(samples), max_samples)
+    if wanted > len(samples):
+        samples = np.vstack([samples, draw(wanted - len(samples))])
+    m = len(samples)
+    return Estimate(samples.mean(axis=0), samples.std(axis=0, ddof=1) / np.sqrt(m), m)
+
+
 def shapley_sampled(
     value: Callable[[int], float], n: int, rng: np.random.Generator,
     target_se: float, min_samples: int = 32, max_samples: int = 2000,
@@ -100,12 +113,7 @@ def shapley_sampled(
                 out[row, i], before = after - before, after
         return out
 
-    samples = draw(min(min_samples, max_samples))
-    wanted = _sample_count(samples, target_se, len(samples), max_samples)
-    if wanted > len(samples):
-        samples = np.vstack([samples, draw(wanted - len(samples))])
-    m = len(samples)
-    return Estimate(samples.mean(axis=0), samples.std(axis=0, ddof=1) / np.sqrt(m), m)
+    return _adaptive_estimate(draw, target_se, min_samples, max_samples)
 
 
 def banzhaf_sampled(
@@ -124,12 +132,7 @@ def banzhaf_sampled(
                 out[row, i] = value(mask | int(bits[i])) - value(mask)
         return out
 
-    samples = draw(min(min_samples, max_samples))
-    wanted = _sample_count(samples, target_se, len(samples), max_samples)
-    if wanted > len(samples):
-        samples = np.vstack([samples, draw(wanted - len(samples))])
-    m = len(samples)
-    return Estimate(samples.mean(axis=0), samples.std(axis=0, ddof=1) / np.sqrt(m), m)
+    return _adaptive_estimate(draw, target_se, min_samples, max_samples)
 
 
 def _excess_lp(

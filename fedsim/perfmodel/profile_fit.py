@@ -17,21 +17,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from fedsim.calibration.profile import COLUMNS
 from fedsim.errors import FedsimError
 from fedsim.perfmodel.compute import ComputeModel, fit_compute
 from fedsim.perfmodel.crossdevice import CrossDeviceScaler
 from fedsim.perfmodel.sync import RingAllReduce, fit_ring_allreduce
 from fedsim.perfmodel.throughput import DEFAULT_FORWARD_FRACTION, DEFAULT_GAMMA, ThroughputModel
 
-REQUIRED_COLUMNS: tuple[str, ...] = (
-    "kind",
-    "model",
-    "device",
-    "batch_size",
-    "n_workers",
-    "message_bytes",
-    "time_s",
-)
+# the measurement columns of the calibration profile (provenance is not needed to fit)
+REQUIRED_COLUMNS: tuple[str, ...] = COLUMNS[: COLUMNS.index("time_s") + 1]
 _NUMERIC = ("batch_size", "n_workers", "message_bytes", "time_s")
 
 
