@@ -6,10 +6,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from fedsim.market.types import Clearing, Market
-from fedsim.mechanisms.coalitions import CoalitionValues
-from fedsim.mechanisms.cooperative import check_common, game_rng, settle
-from fedsim.mechanisms.games import banzhaf_exact, banzhaf_sampled, normalise
-from fedsim.mechanisms.lp import solve_welfare
+from fedsim.mechanisms.cooperative import check_common, clear_by_value
+from fedsim.mechanisms.games import banzhaf_exact, banzhaf_sampled
 
 
 @dataclass(frozen=True)
@@ -38,22 +36,12 @@ class Banzhaf:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        check_common(self.solver, target_se_rel=self.target_se_rel,
-                     min_samples=self.min_samples, max_samples=self.max_samples)
+        check_common(
+            self.solver,
+            target_se_rel=self.target_se_rel,
+            min_samples=self.min_samples,
+            max_samples=self.max_samples,
+        )
 
     def clear(self, market: Market) -> Clearing:
-        sol = solve_welfare(market, solver=self.solver)
-        values = CoalitionValues(market, self.solver)
-        n = market.n_providers
-        if n <= self.exact_max_members:
-            beta = banzhaf_exact(values.all())
-            info = {"exact": 1.0, "samples": 0.0, "std_error_usd_per_h": 0.0}
-        else:
-            target = self.target_se_rel * abs(sol.welfare_usd_per_h)
-            est = banzhaf_sampled(values, n, game_rng(self.seed, market.epoch), target,
-                                  self.min_samples, self.max_samples)
-            beta = est.value
-            info = {"exact": 0.0, "samples": float(est.samples),
-                    "std_error_usd_per_h": float(est.std_error.max())}
-        phi = normalise(beta, sol.welfare_usd_per_h)
-        return settle(market, sol, phi, coalition_lps=float(values.solves), **info)
+        return clear_by_value(market, self, banzhaf_exact, banzhaf_sampled, normalised=True)

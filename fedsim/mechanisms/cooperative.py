@@ -7,10 +7,15 @@ transfers ``t_i = φ_i − π_i``, π being the payoff under dual prices alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Protocol
+
 import numpy as np
 
 from fedsim.market.types import Clearing, Market
-from fedsim.mechanisms.lp import SOLVERS, WelfareSolution
+from fedsim.mechanisms.coalitions import CoalitionValues
+from fedsim.mechanisms.games import Estimate, normalise
+from fedsim.mechanisms.lp import SOLVERS, WelfareSolution, solve_welfare
 from fedsim.mechanisms.lp_welfare import dual_price_clearing
 
 
@@ -49,3 +54,47 @@ def check_common(solver: str, **positive: float) -> None:
     for key, value in positive.items():
         if not value > 0:
             raise ValueError(f"{key} must be > 0, got {value!r}")
+
+
+class ValueRuleParams(Protocol):
+    """The parameters Shapley and Banzhaf share."""
+
+    solver: str
+    exact_max_members: int
+    target_se_rel: float
+    min_samples: int
+    max_samples: int
+    seed: int
+
+
+def clear_by_value(
+    market: Market,
+    rule: ValueRuleParams,
+    exact: Callable[[np.ndarray], np.ndarray],
+    sampled: Callable[..., Estimate],
+    *,
+    normalised: bool = False,
+) -> Clearing:
+    """Settle on a value of the coalition LP game: exact over all 2^n coalitions up to
+    ``rule.exact_max_members``, else sampled to ``target_se_rel`` of the welfare (with
+    the standard error reported); ``normalised`` rescales it to sum to v(N)."""
+    sol = solve_welfare(market, solver=rule.solver)
+    values = CoalitionValues(market, rule.solver)
+    n = market.n_providers
+    if n <= rule.exact_max_members:
+        payoff = exact(values.all())
+        info = {"exact": 1.0, "samples": 0.0, "std_error_usd_per_h": 0.0}
+    else:
+        target = rule.target_se_rel * abs(sol.welfare_usd_per_h)
+        est = sampled(
+            values, n, game_rng(rule.seed, market.epoch), target, rule.min_samples, rule.max_samples
+        )
+        payoff = est.value
+        info = {
+            "exact": 0.0,
+            "samples": float(est.samples),
+            "std_error_usd_per_h": float(est.std_error.max()),
+        }
+    if normalised:
+        payoff = normalise(payoff, sol.welfare_usd_per_h)
+    return settle(market, sol, payoff, coalition_lps=float(values.solves), **info)

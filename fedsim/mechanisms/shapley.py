@@ -6,10 +6,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from fedsim.market.types import Clearing, Market
-from fedsim.mechanisms.coalitions import CoalitionValues
-from fedsim.mechanisms.cooperative import check_common, game_rng, settle
+from fedsim.mechanisms.cooperative import check_common, clear_by_value
 from fedsim.mechanisms.games import shapley_exact, shapley_sampled
-from fedsim.mechanisms.lp import solve_welfare
 
 
 @dataclass(frozen=True)
@@ -40,20 +38,12 @@ class Shapley:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        check_common(self.solver, target_se_rel=self.target_se_rel,
-                     min_samples=self.min_samples, max_samples=self.max_samples)
+        check_common(
+            self.solver,
+            target_se_rel=self.target_se_rel,
+            min_samples=self.min_samples,
+            max_samples=self.max_samples,
+        )
 
     def clear(self, market: Market) -> Clearing:
-        sol = solve_welfare(market, solver=self.solver)
-        values = CoalitionValues(market, self.solver)
-        n = market.n_providers
-        if n <= self.exact_max_members:
-            phi = shapley_exact(values.all())
-            return settle(market, sol, phi, exact=1.0, samples=0.0, std_error_usd_per_h=0.0,
-                          coalition_lps=float(values.solves))
-        target = self.target_se_rel * abs(sol.welfare_usd_per_h)
-        est = shapley_sampled(values, n, game_rng(self.seed, market.epoch), target,
-                              self.min_samples, self.max_samples)
-        return settle(market, sol, est.value, exact=0.0, samples=float(est.samples),
-                      std_error_usd_per_h=float(est.std_error.max()),
-                      coalition_lps=float(values.solves))
+        return clear_by_value(market, self, shapley_exact, shapley_sampled)
