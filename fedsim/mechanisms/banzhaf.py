@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from fedsim.market.types import Clearing, Market
-from fedsim.mechanisms.cooperative import check_common, clear_by_value
+from fedsim.mechanisms.cooperative import ValueRule, clear_by_value
 from fedsim.mechanisms.games import banzhaf_exact, banzhaf_sampled
 
 
 @dataclass(frozen=True)
-class Banzhaf:
+class Banzhaf(ValueRule):
     """Normalised Banzhaf value of the linear production game.
 
     Formulation: ``β_i = 2^{1−n} Σ_{S∌i} (v(S∪i) − v(S))`` and
@@ -27,21 +27,6 @@ class Banzhaf:
 
     name: ClassVar[str] = "banzhaf"
     summary: ClassVar[str] = "LP allocation; payoffs = normalised Banzhaf value (Mashayekhy 2015)"
-
-    solver: str = "highs"
-    exact_max_members: int = 12
-    target_se_rel: float = 0.005
-    min_samples: int = 32
-    max_samples: int = 2000
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        check_common(
-            self.solver,
-            target_se_rel=self.target_se_rel,
-            min_samples=self.min_samples,
-            max_samples=self.max_samples,
-        )
 
     def clear(self, market: Market) -> Clearing:
         return clear_by_value(market, self, banzhaf_exact, banzhaf_sampled, normalised=True)

@@ -8,7 +8,7 @@ transfers ``t_i = φ_i − π_i``, π being the payoff under dual prices alone.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -56,20 +56,31 @@ def check_common(solver: str, **positive: float) -> None:
             raise ValueError(f"{key} must be > 0, got {value!r}")
 
 
-class ValueRuleParams(Protocol):
-    """The parameters Shapley and Banzhaf share."""
+@dataclass(frozen=True)
+class ValueRule:
+    """Parameters shared by the value-based rules (Shapley, Banzhaf): exact over all
+    coalitions up to ``exact_max_members``, else sampled to ``target_se_rel`` of the
+    welfare with between ``min_samples`` and ``max_samples`` samples, seeded per epoch."""
 
-    solver: str
-    exact_max_members: int
-    target_se_rel: float
-    min_samples: int
-    max_samples: int
-    seed: int
+    solver: str = "highs"
+    exact_max_members: int = 12
+    target_se_rel: float = 0.005
+    min_samples: int = 32
+    max_samples: int = 2000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_common(
+            self.solver,
+            target_se_rel=self.target_se_rel,
+            min_samples=self.min_samples,
+            max_samples=self.max_samples,
+        )
 
 
 def clear_by_value(
     market: Market,
-    rule: ValueRuleParams,
+    rule: ValueRule,
     exact: Callable[[np.ndarray], np.ndarray],
     sampled: Callable[..., Estimate],
     *,

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from fedsim.market.types import Clearing, Market
-from fedsim.mechanisms.cooperative import check_common, clear_by_value
+from fedsim.mechanisms.cooperative import ValueRule, clear_by_value
 from fedsim.mechanisms.games import shapley_exact, shapley_sampled
 
 
 @dataclass(frozen=True)
-class Shapley:
+class Shapley(ValueRule):
     """Shapley value of the linear production game.
 
     Formulation: v(S) = welfare LP optimum of ``market.restrict(S)``;
@@ -29,21 +29,6 @@ class Shapley:
 
     name: ClassVar[str] = "shapley"
     summary: ClassVar[str] = "LP allocation; payoffs = Shapley value of coalition LP values"
-
-    solver: str = "highs"
-    exact_max_members: int = 12
-    target_se_rel: float = 0.005
-    min_samples: int = 32
-    max_samples: int = 2000
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        check_common(
-            self.solver,
-            target_se_rel=self.target_se_rel,
-            min_samples=self.min_samples,
-            max_samples=self.max_samples,
-        )
 
     def clear(self, market: Market) -> Clearing:
         return clear_by_value(market, self, shapley_exact, shapley_sampled)
