@@ -97,12 +97,6 @@ def plan_web(world: World, t0_s: float, t1_s: float, cache: SizingCache | None =
     return WebPlan(*(tuple(x) for x in (lam, svc, lat, own, over, free, value)))
 
 
-@dataclass(frozen=True)
-class WebOutcome:
-    requests: float
-    violations: float
-
-
 def settle_web(
     world: World,
     plan: WebPlan,
@@ -113,14 +107,13 @@ def settle_web(
     t0_s: float,
     epoch_s: float,
     tail_cache: dict[tuple[int, float, float, float], float] | None = None,
-) -> dict[int, WebOutcome]:
+) -> None:
     """Serve every provider's web load for the epoch and book it in the ledger.
 
     ``remote_cores[(owner, host)]`` are the cores the clearing gave ``owner`` at ``host``,
     paid at ``cpu_price_usd_per_core_h[(owner, host)]`` per core-hour. ``tail_cache``
     (owned by the run) memoises fluid response-time tails: rates repeat every day.
     """
-    outcomes: dict[int, WebOutcome] = {}
     hours = epoch_s / 3600.0
     requests_mode = world.scenario.web_model == "requests"
     for o, p in enumerate(world.scenario.providers):
@@ -187,5 +180,3 @@ def settle_web(
         ledger.add("sla_penalty_usd", epoch, o, violations * p.web.penalty_usd_per_violation)
         ledger.add("web_requests", epoch, o, requests)
         ledger.add("web_violations", epoch, o, violations)
-        outcomes[o] = WebOutcome(requests, violations)
-    return outcomes
