@@ -9,7 +9,7 @@ pytest.importorskip("torch")
 
 from fedsim.calibration.config import KIB, MIB, CalibrationConfig, TimingConfig
 from fedsim.calibration.profile import COLUMNS, validate_profile
-from fedsim.calibration.runner import calibrate, plan
+from fedsim.calibration.runner import SAMPLES, calibrate, plan, pool_rounds, run_plan
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def quick_profile() -> pd.DataFrame:
         message_bytes=(KIB, 4 * MIB),
         n_workers=(2,),
         web_models=("mlp_recommender",),
-        timing=TimingConfig(warmup=2, min_repeats=5, max_repeats=40, target_s=0.1),
+        timing=TimingConfig(warmup=2, min_repeats=5, max_repeats=40, target_s=0.1, rounds=2),
     )
     return calibrate(config)
 
@@ -73,4 +73,46 @@ def test_web_service_time_is_positive(quick_profile: pd.DataFrame) -> None:
 def test_plan_orders_cheap_kinds_first() -> None:
     kinds = [task.kind for task in plan(CalibrationConfig.preset("cpu", 2, quick=True)).tasks]
     assert kinds[0] == "web" and kinds[-1] == "compute"
-    assert kinds.count("compute") == 4 * 4  # 4 models x 4 batch sizes
+    assert kinds.count("compute") == 4 * 2  # 4 models x 2 interleaved rounds
+
+
+def test_rounds_pool_into_one_row_per_batch_size() -> None:
+    rows = [
+        {"kind": "compute", "model": "m", "device": "cpu", "batch_size": 8, "n_workers": 1,
+         "message_bytes": 4, "time_s": 1.5, SAMPLES: [1.0, 2.0]},
+        {"kind": "web", "model": "w", "time_s": 0.1},
+        {"kind": "compute", "model": "m", "device": "cpu", "batch_size": 8, "n_workers": 1,
+         "message_bytes": 4, "time_s": 4.0, SAMPLES: [3.0, 4.0, 5.0]},
+    ]  # fmt: skip
+    pooled = pool_rounds(rows)
+    assert [row["kind"] for row in pooled] == ["compute", "web"]
+    row = pooled[0]
+    # the median and quartiles of 1..5, not the mean of the two rounds' medians
+    assert row["time_s"] == 3.0 and row["repeats"] == 5
+    assert row["iqr_over_median"] == pytest.approx((4.0 - 2.0) / 3.0)
+    assert SAMPLES not in row
+
+
+class _RunTwice:
+    """A quiet guard that measures every task twice and keeps the second attempt."""
+
+    def run(self, measure):  # type: ignore[no-untyped-def]
+        measure()
+        return measure(), 0.0
+
+
+def test_a_remeasured_round_replaces_its_samples() -> None:
+    config = CalibrationConfig(
+        device="cpu",
+        threads=1,
+        size="tiny",
+        models=("mlp_recommender",),
+        batch_sizes=(1, 4),
+        message_bytes=(),
+        web_models=(),
+        timing=TimingConfig(warmup=1, min_repeats=6, max_repeats=6, target_s=0.0, rounds=3),
+    )
+    profile = run_plan(config, plan(config), guard=_RunTwice())  # type: ignore[arg-type]
+    # 6 repeats split over 3 rounds: 2 per round; a second attempt must not add 2 more
+    assert sorted(profile["batch_size"]) == [1, 4]
+    assert (profile["repeats"] == 6).all()

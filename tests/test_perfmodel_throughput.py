@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from fedsim.errors import FedsimError
-from fedsim.perfmodel.compute import LinearCompute
+from fedsim.perfmodel.compute import LinearCompute, TabulatedCompute
 from fedsim.perfmodel.crossdevice import KNOWN_DEVICES, CrossDeviceScaler, measured_rates
 from fedsim.perfmodel.dataparallel import DataParallelModel, DataParallelParams
 from fedsim.perfmodel.mva import ParameterServerModel
@@ -49,7 +49,12 @@ def _profile() -> pd.DataFrame:
 
 def test_fit_profile_recovers_compute_and_allreduce() -> None:
     model = fit_profile(_profile())
-    compute = model.compute[("cnn", "cpu")]
+    tabulated = model.compute[("cnn", "cpu")]
+    assert isinstance(tabulated, TabulatedCompute)
+    # exactly linear measurements: the measured/model ratio is 1 everywhere
+    assert tabulated.ratios == pytest.approx([1.0] * 5)
+    assert float(tabulated.step_time_s(20.0)) == pytest.approx(0.05 + 0.004 * 20)
+    compute = tabulated.base
     assert isinstance(compute, LinearCompute)
     assert compute.alpha_s == pytest.approx(0.05, rel=1e-6)
     assert compute.beta_s_per_sample == pytest.approx(0.004, rel=1e-6)

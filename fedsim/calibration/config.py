@@ -27,12 +27,17 @@ class TimingConfig:
     At least ``min_repeats`` timed repeats, more (up to ``max_repeats``) while their total
     stays under ``target_s``: cheap steps get many samples, which steadies their median,
     expensive ones are not repeated for minutes.
+
+    ``rounds`` > 1 splits a model's repeats into interleaved rounds over all its batch
+    sizes (shuffled each round), so that slow drift of the machine (frequency, a noisy
+    neighbour on a VM) lands on every batch size alike instead of bending the curve.
     """
 
     warmup: int = 3
     min_repeats: int = 7
     max_repeats: int = 200
     target_s: float = 1.5
+    rounds: int = 1
 
     def __post_init__(self) -> None:
         if self.warmup < 0 or self.min_repeats < 5 or self.max_repeats < self.min_repeats:
@@ -41,6 +46,8 @@ class TimingConfig:
             )
         if self.target_s < 0:
             raise FedsimError("timing: target_s must be ≥ 0")
+        if self.rounds < 1:
+            raise FedsimError("timing: rounds must be ≥ 1")
 
     def for_device(self, device: str) -> TimingConfig:
         # CUDA needs more warm-up: cuDNN autotuning, the caching allocator, lazy module load
@@ -55,7 +62,8 @@ class CalibrationConfig:
     threads: int
     size: str = "full"  # model size preset: "full" or "tiny"
     models: tuple[str, ...] = COMPUTE_MODELS
-    batch_sizes: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+    # half-octave steps: a held-out size is never more than 1.5x from a measured neighbour
+    batch_sizes: tuple[int, ...] = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
     message_bytes: tuple[int, ...] = tuple(KIB * 4**i for i in range(9))  # 1 KiB .. 64 MiB
     n_workers: tuple[int, ...] = (2, 4)
     web_models: tuple[str, ...] = WEB_MODELS
@@ -86,7 +94,8 @@ class CalibrationConfig:
     def preset(cls, device: str, threads: int, quick: bool = False) -> CalibrationConfig:
         """The full grid, or ``quick``: tiny models, fewer points, one worker count."""
         if not quick:
-            return cls(device=device, threads=threads)
+            timing = TimingConfig(min_repeats=10, target_s=4.0, rounds=10)
+            return cls(device=device, threads=threads, timing=timing)
         return cls(
             device=device,
             threads=threads,
@@ -94,7 +103,7 @@ class CalibrationConfig:
             batch_sizes=(1, 4, 16, 64),
             message_bytes=(KIB, 64 * KIB, 4 * MIB),
             n_workers=(2,),
-            timing=TimingConfig(warmup=2, min_repeats=5, max_repeats=50, target_s=0.15),
+            timing=TimingConfig(warmup=2, min_repeats=5, max_repeats=50, target_s=0.15, rounds=2),
         )
 
 

@@ -21,11 +21,14 @@ from fedsim.calibration.quiet import QuietGuard
 from fedsim.calibration.timing import Measurement, make_timer, measure
 
 Row = dict[str, Any]
+SAMPLES = "samples_s"  # a partial row's raw samples, pooled across rounds by run_plan
+_KEY = ("kind", "model", "device", "batch_size", "n_workers", "message_bytes")
 
 
 @dataclass(frozen=True)
 class Task:
-    """One unit of measurement (a model at a batch size, a worker count, a web handler)."""
+    """One unit of measurement: a round over a model's batch sizes, an all-reduce worker
+    count, or a web handler."""
 
     kind: str
     label: str
@@ -54,24 +57,31 @@ def _torch_settings(threads: int, device: str) -> Iterator[None]:
         torch.backends.cudnn.benchmark = old_benchmark
 
 
-def _compute_task(config: CalibrationConfig, model: str, batch_size: int) -> Task:
-    def run() -> list[Row]:
-        from fedsim.calibration.models import build_workload, training_step
+def _compute_tasks(config: CalibrationConfig, model: str) -> list[Task]:
+    """One task per interleaved round over all batch sizes (see :mod:`sweep`)."""
+    from fedsim.calibration.sweep import ComputeSweep
 
-        torch = require_torch()
-        with _torch_settings(config.threads, config.device):
-            workload = build_workload(
-                model, config.size, batch_size, torch.device(config.device), config.seed
-            )
-            m = measure(
-                training_step(workload),
-                make_timer(config.device),
-                config.timing.for_device(config.device),
-            )
-        grad_bytes = workload.gradient_bytes()
-        return [_row(config, "compute", model, batch_size, 1, grad_bytes, m, config.threads)]
+    sweep = ComputeSweep(config, model)
+    rounds = config.timing.rounds
 
-    return Task("compute", f"train {_name(config, model)} batch {batch_size}", run)
+    def round_task(index: int) -> Task:
+        def run() -> list[Row]:
+            with _torch_settings(config.threads, config.device):
+                samples = sweep.run_round(index)
+            if index == rounds - 1:
+                sweep.release()
+            rows = []
+            for batch, times in sorted(samples.items()):
+                m = Measurement.from_samples(times)
+                bytes_ = sweep.gradient_bytes
+                row = _row(config, "compute", model, batch, 1, bytes_, m, config.threads)
+                rows.append({**row, SAMPLES: times})
+            return rows
+
+        label = f"train {_name(config, model)} round {index + 1}/{rounds}"
+        return Task("compute", f"{label} ({len(sweep.batch_sizes)} batch sizes)", run)
+
+    return [round_task(i) for i in range(rounds)]
 
 
 def _web_task(config: CalibrationConfig, model: str) -> Task:
@@ -151,12 +161,28 @@ def plan(config: CalibrationConfig) -> Plan:
             )
     if config.message_bytes:
         tasks += [_allreduce_task(config, k) for k in n_workers]
-    tasks += [
-        _compute_task(config, model, batch)
-        for model in config.models
-        for batch in sorted(config.batch_sizes)
-    ]
+    tasks += [task for model in config.models for task in _compute_tasks(config, model)]
     return Plan(tuple(tasks), tuple(notes))
+
+
+def pool_rounds(rows: list[Row]) -> list[Row]:
+    """Merge partial rows (those carrying raw samples) of one measurement into one row."""
+    pooled: dict[tuple[Any, ...], Row] = {}
+    out: list[Row] = []
+    for row in rows:
+        if SAMPLES not in row:
+            out.append(row)
+            continue
+        key = tuple(row[k] for k in _KEY)
+        if key in pooled:
+            pooled[key][SAMPLES] = pooled[key][SAMPLES] + row[SAMPLES]
+        else:
+            pooled[key] = dict(row)
+            out.append(pooled[key])
+    for row in pooled.values():
+        m = Measurement.from_samples(row.pop(SAMPLES))
+        row.update(time_s=m.time_s, iqr_over_median=m.iqr_over_median, repeats=m.repeats)
+    return out
 
 
 def to_frame(rows: list[Row], common: dict[str, str]) -> pd.DataFrame:
@@ -192,7 +218,7 @@ def run_plan(
         rows.extend(result.rows)
         if on_done is not None:
             on_done(task, result)
-    return to_frame(rows, common)
+    return to_frame(pool_rounds(rows), common)
 
 
 def calibrate(config: CalibrationConfig) -> pd.DataFrame:

@@ -8,8 +8,10 @@ message_bytes, time_s`` (plus noise and provenance columns, which are not needed
   the size of the model's gradients, i.e. what data parallelism all-reduces per step;
 - ``allreduce`` rows: one collective of ``message_bytes`` among ``n_workers`` processes.
 
-``web`` rows are ignored. Each (model, device) gets a compute fit (linear or power law,
-whichever predicts held-out batch sizes better); each device a ring all-reduce fit.
+``web`` rows are ignored. Each (model, device) gets a compute curve that reproduces the
+measured medians at the measured batch sizes and, between them, follows the parametric
+form (linear or power law, whichever predicts held-out batch sizes better) scaled by the
+interpolated measured/model ratio; each device gets a ring all-reduce fit.
 """
 
 from __future__ import annotations
@@ -74,7 +76,9 @@ def fit_profile(
     for (model, device), group in compute_rows.groupby(["model", "device"]):
         if (group["batch_size"] <= 0).any():
             raise FedsimError(f"profile {source}: compute rows of {model!r} need batch_size > 0")
-        fit = fit_compute(group["batch_size"].to_numpy(), group["time_s"].to_numpy())
+        fit = fit_compute(
+            group["batch_size"].to_numpy(), group["time_s"].to_numpy(), correct_measured=True
+        )
         compute[(str(model), str(device))] = fit.model
         size = float(group["message_bytes"].max())
         if size > 0:
