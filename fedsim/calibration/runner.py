@@ -70,11 +70,10 @@ def _compute_tasks(config: CalibrationConfig, model: str) -> list[Task]:
                 samples = sweep.run_round(index)
             if index == rounds - 1:
                 sweep.release()
-            rows = []
+            grad_bytes, rows = sweep.gradient_bytes, []
             for batch, times in sorted(samples.items()):
                 m = Measurement.from_samples(times)
-                bytes_ = sweep.gradient_bytes
-                row = _row(config, "compute", model, batch, 1, bytes_, m, config.threads)
+                row = _row(config, "compute", model, batch, 1, grad_bytes, m, config.threads)
                 rows.append({**row, SAMPLES: times})
             return rows
 

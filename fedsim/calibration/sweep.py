@@ -14,14 +14,13 @@ least disturbed attempt; the caller pools the kept rounds.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import math
 from collections.abc import Callable
 
 import numpy as np
 
 from fedsim.calibration.config import CalibrationConfig
-from fedsim.calibration.timing import Timer, make_timer
+from fedsim.calibration.timing import Timer, make_timer, paused_gc
 
 
 class ComputeSweep:
@@ -71,10 +70,7 @@ class ComputeSweep:
         assert self._timer is not None
         order = np.random.default_rng([self.config.seed, index]).permutation(self.batch_sizes)
         samples: dict[int, list[float]] = {}
-        gc.collect()
-        gc_was_enabled = gc.isenabled()
-        gc.disable()  # as timeit does: no collection inside a sample
-        try:
+        with paused_gc():
             for batch in (int(b) for b in order):
                 step, times = self._steps[batch], []
                 for _ in range(self._per_round[batch]):
@@ -82,9 +78,6 @@ class ComputeSweep:
                     step()
                     times.append(self._timer.stop())
                 samples[batch] = times
-        finally:
-            if gc_was_enabled:
-                gc.enable()
         return samples
 
     def release(self) -> None:

@@ -7,9 +7,10 @@ CPU tests exercise.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -82,20 +83,27 @@ class Measurement:
         return cls(float(median), float((q3 - q1) / median) if median > 0 else 0.0, len(arr))
 
 
-def measure(step: Callable[[], object], timer: Timer, timing: TimingConfig) -> Measurement:
-    """Warm up, then time ``step`` at least ``timing.min_repeats`` times.
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Collect now, then keep the garbage collector off (as ``timeit`` does), so that a
+    collection triggered by the harness's own allocations does not land inside a sample."""
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
-    The garbage collector is paused while timing (as ``timeit`` does) so a collection
-    triggered by the harness's own allocations does not land inside a sample.
-    """
+
+def measure(step: Callable[[], object], timer: Timer, timing: TimingConfig) -> Measurement:
+    """Warm up, then time ``step`` at least ``timing.min_repeats`` times (GC paused)."""
     for _ in range(timing.warmup):
         step()
     samples_s: list[float] = []
     total_s = 0.0
-    gc.collect()
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         while len(samples_s) < timing.min_repeats or (
             total_s < timing.target_s and len(samples_s) < timing.max_repeats
         ):
@@ -104,7 +112,4 @@ def measure(step: Callable[[], object], timer: Timer, timing: TimingConfig) -> M
             elapsed_s = timer.stop()
             samples_s.append(elapsed_s)
             total_s += elapsed_s
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     return Measurement.from_samples(samples_s)
