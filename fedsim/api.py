@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from fedsim.config.budget import RunEstimate, RunLimits, check_budget
 from fedsim.config.loader import load_scenario
 from fedsim.config.schema import Scenario
+from fedsim.config.trust import normalise_trusted
+from fedsim.engine.feasibility import unrunnable
 from fedsim.engine.simulation import EpochObserver, RunTables, Simulation
-from fedsim.engine.web import check_web_slas
-from fedsim.engine.world import build_world
+from fedsim.engine.web import check_web
+from fedsim.engine.world import World, build_world
+from fedsim.errors import FedsimWarning, ScenarioError, in_scenario
 from fedsim.mechanisms import make
 from fedsim.results.result import Result
 from fedsim.results.summary import summarize
 
 BASELINE = "isolated"
+MECHANISM_AT = "federation.mechanism"
 Progress = Callable[[str, float], None]
+
+
+def _source(scenario: Scenario | str | Path) -> str:
+    return f"scenario {scenario.name!r}" if isinstance(scenario, Scenario) else str(scenario)
 
 
 def _as_scenario(scenario: Scenario | str | Path, overrides: Iterable[str]) -> Scenario:
@@ -24,13 +35,63 @@ def _as_scenario(scenario: Scenario | str | Path, overrides: Iterable[str]) -> S
     return load_scenario(scenario, overrides)
 
 
-def prepare(scenario: Scenario | str | Path, overrides: Iterable[str] = ()) -> Scenario:
-    """Load and fully check a scenario (schema, files, traces, mechanism) without running it."""
+def _check_workload(world: World) -> None:
+    """Jobs that can never run: an error when that is all of a provider's workload (a
+    mistake), otherwise a warning with the counts (they will be rejected on arrival)."""
+    counts = world.jobs.owner.tolist()
+    for owner, reasons in sorted(unrunnable(world).items()):
+        total = counts.count(owner)
+        bad = sum(reasons.values())
+        reason, n = reasons.most_common(1)[0]
+        others = f" (and {len(reasons) - 1} other reason(s))" if len(reasons) > 1 else ""
+        text = (
+            f"{bad:,} of {total:,} DNN jobs of provider {world.providers[owner]!r} can never "
+            f"run: {reason} ({n:,} jobs){others}"
+        )
+        if bad == total:
+            raise ScenarioError(f"providers[{owner}].dnn: none can run: {text}")
+        warnings.warn(f"{text}; they will be rejected on arrival", FedsimWarning, stacklevel=3)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A checked scenario and its world (pools, costs, realised workload), ready to run."""
+
+    scenario: Scenario
+    world: World = field(repr=False)
+    trust_code: tuple[str, ...] = ()
+    estimate: RunEstimate | None = None
+
+
+def prepare(
+    scenario: Scenario | str | Path | Prepared,
+    overrides: Iterable[str] = (),
+    *,
+    trust_code: Iterable[str] = (),
+    limits: RunLimits | None = None,
+) -> Prepared:
+    """Load and fully check a scenario without running it: schema, size of the run,
+    mechanism (under the trust rule), web SLAs, files and traces, runnable workload.
+
+    Every problem is a :class:`~fedsim.errors.FedsimError` naming the scenario file and
+    the YAML path; a run beyond ``limits`` (memory, CPU time) is refused up front, and
+    jobs that can never run are a :class:`~fedsim.errors.FedsimWarning` with counts."""
+    if isinstance(scenario, Prepared):
+        return scenario
+    source = _source(scenario)
     sc = _as_scenario(scenario, overrides)
-    make(sc.federation.mechanism.name, sc.federation.mechanism.params)
-    check_web_slas(sc)
-    build_world(sc)
-    return sc
+    trusted = normalise_trusted(trust_code)
+    limits = limits or RunLimits()
+    with in_scenario(source):
+        est = check_budget(sc, limits)  # before anything is allocated
+        spec = sc.federation.mechanism
+        make(spec.name, spec.params, trusted, where=MECHANISM_AT)
+        check_web(sc)
+        world = build_world(sc)
+        if sc.dnn_trace is not None:
+            est = check_budget(sc, limits, trace_jobs=float(len(world.jobs)))
+        _check_workload(world)
+    return Prepared(sc, world, trusted, est)
 
 
 def simulate(
@@ -39,37 +100,58 @@ def simulate(
     params: dict | None = None,
     progress: Callable[[float], None] | None = None,
     observer: EpochObserver | None = None,
+    trust_code: Iterable[str] = (),
+    world: World | None = None,
 ) -> RunTables:
     """One simulation of ``scenario`` (optionally under another mechanism); raw tables.
-    ``observer(epoch, market, clearing)`` is called after every market clearing."""
+    ``observer(epoch, market, clearing)`` is called after every market clearing;
+    ``world`` is the scenario's world when already built (it is never modified)."""
     spec = scenario.federation.mechanism
     name = mechanism_name or spec.name
-    mech = make(name, spec.params if mechanism_name is None else (params or {}))
-    check_web_slas(scenario)
-    return Simulation(build_world(scenario), mech, progress, observer).run()
+    mech = make(
+        name,
+        spec.params if mechanism_name is None else (params or {}),
+        normalise_trusted(trust_code),
+        where=MECHANISM_AT if mechanism_name is None else None,
+    )
+    check_web(scenario)
+    return Simulation(world or build_world(scenario), mech, progress, observer).run()
 
 
 def run(
-    scenario: Scenario | str | Path,
+    scenario: Scenario | str | Path | Prepared,
     *,
     overrides: Iterable[str] = (),
     baseline: bool = True,
     progress: Progress | None = None,
+    trust_code: Iterable[str] = (),
+    limits: RunLimits | None = None,
 ) -> Result:
     """Simulate a scenario; with ``baseline`` also the paired ``isolated`` run on the same
-    workload (same seed), from which every provider's ``gain_vs_isolated_usd`` comes."""
-    sc = _as_scenario(scenario, overrides)
+    workload (same seed), from which every provider's ``gain_vs_isolated_usd`` comes.
+
+    ``trust_code`` lists ``"module:Class"`` mechanisms the scenario may name (a scenario
+    file alone can only name built-ins and installed plug-ins); ``limits`` bounds the
+    memory and CPU time a run may need (checked before it starts)."""
+    prepared = prepare(scenario, overrides, trust_code=trust_code, limits=limits)
+    sc, world = prepared.scenario, prepared.world
 
     def report(label: str) -> Callable[[float], None] | None:
         return (lambda t_s: progress(label, t_s)) if progress is not None else None
 
-    main = simulate(sc, progress=report("run"))
-    base_ledger = None
-    if baseline:
-        if sc.federation.mechanism.name == BASELINE:
-            base_ledger = main.ledger
-        else:
-            base_ledger = simulate(sc, BASELINE, progress=report("baseline")).ledger
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FedsimWarning)  # prepare() has said it once
+        main = simulate(
+            sc, progress=report("run"), trust_code=prepared.trust_code, world=world
+        )
+        base_ledger = None
+        if baseline:
+            if sc.federation.mechanism.name == BASELINE:
+                base_ledger = main.ledger
+            else:
+                base_ledger = simulate(
+                    sc, BASELINE, progress=report("baseline"), world=world
+                ).ledger
     providers = tuple(p.name for p in sc.providers)
     summary = summarize(
         main.ledger,
@@ -79,6 +161,7 @@ def run(
         sc.member_names,
         main.budget_residual_usd,
         base_ledger,
+        main.clearings,
     )
     summary["mechanism"] = sc.federation.mechanism.name
     summary["scenario"] = sc.name

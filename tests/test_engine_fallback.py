@@ -28,7 +28,8 @@ class FailsEveryOtherEpoch:
 def test_failed_solve_is_logged_and_falls_back_to_isolated() -> None:
     data = two_provider_dict(horizon_s=6 * 3600)
     data["federation"]["mechanism"] = {"name": f"{__name__}:FailsEveryOtherEpoch"}
-    result = run(scenario_from_dict(data), baseline=False)
+    name = data["federation"]["mechanism"]["name"]
+    result = run(scenario_from_dict(data), baseline=False, trust_code=[name])
     failed = result.events[result.events["kind"] == "solve_failed"]
     epochs = result.epochs
     assert len(failed) == int(epochs["fallback"].sum()) > 0

@@ -1,5 +1,6 @@
 """A third-party mechanism, installed for real from its own package, is found through
-the ``fedsim.mechanisms`` entry point and runs from YAML; ``"module:Class"`` works too."""
+the ``fedsim.mechanisms`` entry point and runs from YAML; ``"module:Class"`` works too
+when the user trusts it on the command line."""
 
 from __future__ import annotations
 
@@ -49,8 +50,9 @@ def test_listed_by_fedsim_mechanisms(site: Path) -> None:
 @pytest.mark.parametrize("name", ["greedy_local", "fedsim_example_plugin:GreedyLocal"])
 def test_runs_from_yaml(site: Path, tmp_path: Path, name: str) -> None:
     scenario = write(two_provider_dict(horizon_s=6 * 3600), tmp_path / "s.yaml")
+    trust = ["--trust-code", name] if ":" in name else []
     proc = fedsim(site, "run", str(scenario), "--set", f"federation.mechanism.name={name}",
-                  "--set", "federation.mechanism.params.markup=0.5",
+                  "--set", "federation.mechanism.params.markup=0.5", *trust,
                   "--out", str(tmp_path / "res"), "--no-baseline", "--quiet")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((tmp_path / "res" / "summary.json").read_text())
@@ -59,8 +61,9 @@ def test_runs_from_yaml(site: Path, tmp_path: Path, name: str) -> None:
     assert summary["federation"]["jobs_moved"] > 0  # it really shared work
     # a bad parameter of the plug-in is a user error naming the key
     bad = fedsim(site, "validate", str(scenario), "--set", f"federation.mechanism.name={name}",
-                 "--set", "federation.mechanism.params.markup=-1")
+                 "--set", "federation.mechanism.params.markup=-1", *trust)
     assert bad.returncode == 2 and "markup must be >= 0" in bad.stderr
+    assert "federation.mechanism.params" in bad.stderr
 
 
 def test_plugin_passes_the_conformance_checker() -> None:

@@ -63,7 +63,7 @@ def test_resume_runs_only_what_is_missing(tmp_path: Path) -> None:
             assert (store.path(key) / "result.json").stat().st_mtime_ns == stamp
     rerun = third.by_key()[victim].result
     assert _without_timing(rerun) == _without_timing(first.by_key()[victim].result)
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp dirs left
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".fedsim-tmp")]  # no temp dirs
 
 
 def test_one_worker_and_two_workers_give_identical_results(tmp_path: Path) -> None:

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from fedsim.cli.options import run_limits, scenario_options
+
 if TYPE_CHECKING:
     import pandas as pd
-
-SET_HELP = "Override a scenario key, e.g. --set horizon_s=86400 (repeatable)."
 
 MAX_PRINTED_COALITIONS = 64
 
@@ -22,11 +22,12 @@ MAX_PRINTED_COALITIONS = 64
 @click.option("--workers", type=int, default=None, help="Parallel runs (default: CPU count).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output directory (default: results/<scenario name>-coalitions).")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@scenario_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def coalitions(
     scenario: Path, mechanism: str | None, workers: int | None, out: Path | None,
-    overrides: tuple[str, ...], quiet: bool,
+    overrides: tuple[str, ...], trust_code: tuple[str, ...], max_memory_gb: float | None,
+    max_cpu_h: float, quiet: bool,
 ) -> None:
     """Simulate SCENARIO once per coalition of its members (the others stay isolated)
     and report v(S), Shapley, Banzhaf, least core, nucleolus, core stability and a
@@ -36,19 +37,23 @@ def coalitions(
     from fedsim.analysis.coalition_report import members_frame, solve_game, values_frame
     from fedsim.api import prepare
     from fedsim.mechanisms import make
+    from fedsim.results.owned import OwnedDir
     from fedsim.sweeps import make_backend, run_specs
     from fedsim.sweeps.coalitions import coalition_specs, coalition_values, grand_payoff
-    from fedsim.sweeps.store import json_safe, write_frame_atomic, write_text_atomic
+    from fedsim.sweeps.store import json_safe
 
-    sc = prepare(scenario, overrides)
+    prepared = prepare(scenario, overrides, trust_code=trust_code,
+                       limits=run_limits(max_memory_gb, max_cpu_h))
+    sc = prepared.scenario
     backend = make_backend("local", workers)
-    specs = coalition_specs(sc, mechanism)
+    specs = coalition_specs(sc, mechanism, trust_code=prepared.trust_code)
     for spec in {s.key: s for s in specs.values()}.values():
-        make(spec.mechanism, json.loads(spec.params))
-    out = out or Path("results") / f"{sc.name}-coalitions"
+        make(spec.mechanism, json.loads(spec.params), prepared.trust_code,
+             where="--mechanism" if mechanism else "federation.mechanism")
+    folder = OwnedDir(out or Path("results") / f"{sc.name}-coalitions", "coalitions")
     members = list(sc.member_names)
-    report = run_specs(list(specs.values()), out / "runs", backend=backend, progress=not quiet,
-                       label=f"{2 ** len(members) - 1} coalitions")
+    report = run_specs(list(specs.values()), folder.claim("runs"), backend=backend,
+                       progress=not quiet, label=f"{2 ** len(members) - 1} coalitions")
     records = report.by_key()
     values = coalition_values(specs, records)
     solution = solve_game(values, members, grand_payoff(specs, records, members))
@@ -56,13 +61,13 @@ def coalitions(
     solution["mechanism"] = mechanism or sc.federation.mechanism.name
     solution["seed"] = sc.seed
     table = values_frame(values, members)
-    write_frame_atomic(table, out / "coalitions.parquet")
-    write_frame_atomic(members_frame(solution), out / "members.parquet")
-    write_text_atomic(out / "solution.json",
+    folder.write_frame("coalitions.parquet", table)
+    folder.write_frame("members.parquet", members_frame(solution))
+    folder.write_text("solution.json",
                       json.dumps(json_safe(solution), indent=2, allow_nan=False) + "\n")
     print_game(table, solution)
     click.echo(f"{len(report.ran)} runs done, {len(report.skipped)} reused; "
-               f"results written to {out}")
+               f"results written to {folder.path}")
 
 
 def print_game(table: pd.DataFrame, solution: dict[str, Any]) -> None:

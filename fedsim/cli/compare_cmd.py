@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 import click
 
+from fedsim.cli.options import run_limits, scenario_options
+
 if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
-
-SET_HELP = "Override a scenario key, e.g. --set horizon_s=86400 (repeatable)."
 
 BASELINES = ("isolated", "lp_welfare")
 
@@ -38,11 +38,12 @@ def parse_mechanisms(text: str) -> list[str]:
               help="Output directory (default: results/<scenario name>-compare).")
 @click.option("--core", is_flag=True,
               help="Also measure the core violation (2^n coalition LPs per epoch).")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@scenario_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def compare(
     scenario: Path, mechanisms_text: str, n_seeds: int, workers: int | None, out: Path | None,
-    core: bool, overrides: tuple[str, ...], quiet: bool,
+    core: bool, overrides: tuple[str, ...], trust_code: tuple[str, ...],
+    max_memory_gb: float | None, max_cpu_h: float, quiet: bool,
 ) -> None:
     """Run each mechanism on SCENARIO with paired seeds; print and save the comparison
     (means with 95% t-intervals across seeds; gains are paired against 'isolated')."""
@@ -50,25 +51,28 @@ def compare(
     from fedsim.api import prepare
     from fedsim.errors import FedsimError
     from fedsim.mechanisms import make
+    from fedsim.results.owned import OwnedDir
     from fedsim.sweeps import RunSpec, make_backend, run_specs
-    from fedsim.sweeps.store import write_frame_atomic
 
     if n_seeds < 1:
         raise FedsimError(f"--seeds must be >= 1, got {n_seeds}")
-    sc = prepare(scenario, overrides)
+    prepared = prepare(scenario, overrides, trust_code=trust_code,
+                       limits=run_limits(max_memory_gb, max_cpu_h))
+    sc = prepared.scenario
     names = parse_mechanisms(mechanisms_text)
     own = sc.federation.mechanism
     params = {n: (dict(own.params) if n == own.name else {}) for n in names}
-    for name in names:
-        make(name, params[name])  # unknown names and bad parameters fail before any run
+    for name in names:  # unknown names and bad parameters fail before any run
+        make(name, params[name], prepared.trust_code, where=f"--mechanisms {name}")
     backend = make_backend("local", workers)
-    out = out or Path("results") / f"{sc.name}-compare"
+    folder = OwnedDir(out or Path("results") / f"{sc.name}-compare", "compare")
     seeds = [sc.seed + k for k in range(n_seeds)]
     specs = [
-        RunSpec.make(sc, name, seed=seed, params=params[name], coalition_values=core)
+        RunSpec.make(sc, name, seed=seed, params=params[name], coalition_values=core,
+                     trust_code=prepared.trust_code)
         for name in names for seed in seeds
     ]
-    report = run_specs(specs, out / "runs", backend=backend, progress=not quiet,
+    report = run_specs(specs, folder.claim("runs"), backend=backend, progress=not quiet,
                        label=f"{len(names)} mechanisms × {n_seeds} seeds")
     records = report.by_key()
     runs = [{"mechanism": s.mechanism, "seed": s.seed, "result": records[s.key].result}
@@ -76,11 +80,11 @@ def compare(
     per_seed = per_seed_table(runs)
     table = summary_table(per_seed, order=names)
     for frame, stem in ((table, "compare"), (per_seed, "compare_seeds")):
-        write_frame_atomic(frame, out / f"{stem}.parquet")
-        write_frame_atomic(frame, out / f"{stem}.csv")
+        folder.write_frame(f"{stem}.parquet", frame)
+        folder.write_frame(f"{stem}.csv", frame)
     print_compare(table, f"{sc.name}: {n_seeds} paired seed(s), mean ± 95% CI")
     click.echo(f"{len(report.ran)} runs done, {len(report.skipped)} reused; "
-               f"table written to {out / 'compare.parquet'} and .csv")
+               f"table written to {folder.path / 'compare.parquet'} and .csv")
 
 
 def wide_console() -> Console:

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 
 import click
 
-from fedsim.errors import FedsimError
+from fedsim.errors import FedsimError, FedsimWarning
 
 # command name -> "module:attribute" of a click.Command
 COMMANDS: dict[str, str] = {
@@ -43,12 +44,36 @@ def cli() -> None:
     """fedsim: simulate the economics of cloud federations."""
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning is one line on stderr (``fedsim: warning: ...``), never a source excerpt."""
+    text = " ".join(str(message).split())
+    if not issubclass(category, FedsimWarning):
+        text = f"{category.__name__}: {text}"
+    click.echo(f"fedsim: warning: {text}", err=True)
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; a user mistake is one line on stderr and exit code 2, never a traceback."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # libraries' deprecation notes are not the user's
+        warnings.simplefilter("always", FedsimWarning)
+        warnings.showwarning = _show_warning
+        _main(argv)
+
+
+def _main(argv: list[str] | None) -> None:
     try:
         cli.main(args=argv, prog_name="fedsim", standalone_mode=False)
     except FedsimError as exc:
-        click.echo(f"fedsim: error: {exc}", err=True)
+        click.echo(f"fedsim: error: {_one_line(exc)}", err=True)
+        sys.exit(2)
+    except OSError as exc:  # the machine, not fedsim: a full or read-only disk, a lost file
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        click.echo(f"fedsim: error: {where}{_one_line(exc.strerror or exc)}", err=True)
         sys.exit(2)
     except click.exceptions.Abort:
         click.echo("fedsim: aborted", err=True)

@@ -6,51 +6,83 @@ from pathlib import Path
 
 import click
 
+from fedsim.cli.options import run_limits, scenario_options
 from fedsim.cli.progress import sim_progress
 from fedsim.cli.tables import print_summary
 
-SET_HELP = "Override a scenario key, e.g. --set federation.epoch_s=600 (repeatable)."
+# rough size of a run's results on disk (compressed Parquet), to check free space up front
+RESULT_BYTES_PER_EVENT = 40.0
+RESULT_BYTES_PER_EPOCH = 400.0
 
 
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@scenario_options
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Result directory (default: results/<scenario name>).",
+    help="Result directory (default: results/<scenario name>); must be new, empty, or an "
+    "earlier fedsim run.",
 )
 @click.option("--no-baseline", is_flag=True, help="Skip the paired 'isolated' run (no gains).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(
-    scenario: Path, overrides: tuple[str, ...], out: Path | None, no_baseline: bool, quiet: bool
+    scenario: Path,
+    overrides: tuple[str, ...],
+    trust_code: tuple[str, ...],
+    max_memory_gb: float | None,
+    max_cpu_h: float,
+    out: Path | None,
+    no_baseline: bool,
+    quiet: bool,
 ) -> None:
     """Simulate SCENARIO and write its results (events, clearings, ledger, summary)."""
     from fedsim.api import prepare
     from fedsim.api import run as run_scenario
+    from fedsim.results.owned import check_target_dir
 
-    sc = prepare(scenario, overrides)
+    prepared = prepare(
+        scenario, overrides, trust_code=trust_code, limits=run_limits(max_memory_gb, max_cpu_h)
+    )
+    sc = prepared.scenario
+    target = out or Path("results") / sc.name
+    est = prepared.estimate
+    needed = 0.0 if est is None else (
+        RESULT_BYTES_PER_EVENT * est.events + RESULT_BYTES_PER_EPOCH * est.epochs
+    )
+    check_target_dir(target, "run", needed_bytes=needed)  # before hours of simulation
     labels = {"run": sc.horizon_s}
     if not no_baseline and sc.federation.mechanism.name != "isolated":
         labels["baseline"] = sc.horizon_s
     with sim_progress(labels, quiet=quiet) as update:
-        result = run_scenario(sc, baseline=not no_baseline, progress=update)
-    target = result.save(out or Path("results") / sc.name)
+        result = run_scenario(prepared, baseline=not no_baseline, progress=update)
+    written = result.save(target)
     print_summary(result.summary)
-    click.echo(f"results written to {target}")
+    click.echo(f"results written to {written}")
 
 
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
-def validate(scenario: Path, overrides: tuple[str, ...]) -> None:
-    """Check SCENARIO (schema, files, traces, mechanism) without running it."""
+@scenario_options
+def validate(
+    scenario: Path,
+    overrides: tuple[str, ...],
+    trust_code: tuple[str, ...],
+    max_memory_gb: float | None,
+    max_cpu_h: float,
+) -> None:
+    """Check SCENARIO (schema, size, files, traces, mechanism) without running it."""
     from fedsim.api import prepare
+    from fedsim.config.budget import describe
 
-    sc = prepare(scenario, overrides)
+    prepared = prepare(
+        scenario, overrides, trust_code=trust_code, limits=run_limits(max_memory_gb, max_cpu_h)
+    )
+    sc = prepared.scenario
+    size = f", {describe(prepared.estimate)}" if prepared.estimate is not None else ""
     click.echo(
         f"{scenario}: ok ({len(sc.providers)} providers, members {', '.join(sc.member_names)}, "
         f"mechanism {sc.federation.mechanism.name}, horizon {sc.horizon_s:g} s, "
-        f"epoch {sc.federation.epoch_s:g} s)"
+        f"epoch {sc.federation.epoch_s:g} s{size})"
     )

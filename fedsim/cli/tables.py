@@ -29,7 +29,11 @@ COLUMNS = (
     ("net_payments_usd", "net payments $", "usd"),
     ("gpu_utilization", "GPU util", "pct"),
     ("cpu_utilization", "CPU util", "pct"),
-    ("jobs_finished", "jobs done", "int"),
+    ("jobs_arrived", "jobs arrived", "int"),
+    ("jobs_finished", "  finished", "int"),
+    ("jobs_running", "  running at end", "int"),
+    ("jobs_queued", "  queued at end", "int"),
+    ("jobs_rejected", "  rejected", "int"),
     ("jobs_run_remotely", "run remote", "int"),
     ("jobs_hosted", "hosted", "int"),
     ("jct_mean_s", "JCT mean h", "h"),
@@ -63,3 +67,30 @@ def print_summary(summary: Mapping[str, Any], console: Console | None = None) ->
         f"jobs moved {fed['jobs_moved']} · solve failures {fed['solve_failures']} · "
         f"{summary['events']:,} events in {summary['wall_s']:.1f} s"
     )
+    for line in notices(summary):
+        console.print(line)
+
+
+def notices(summary: Mapping[str, Any]) -> list[str]:
+    """What a reader of the table could miss: rejected jobs, failed solves, no trade."""
+    out = []
+    fed = summary["federation"]
+    for name, row in summary["providers"].items():
+        arrived, rejected = row.get("jobs_arrived", 0), row.get("jobs_rejected", 0)
+        if rejected:
+            out.append(
+                f"note: {rejected:,} of {arrived:,} jobs of {name} were rejected (they fit no "
+                "pool they may use; the reject events in events.parquet say why)"
+            )
+    if fed["solve_failures"]:
+        out.append(
+            f"note: the mechanism failed in {fed['solve_failures']} of {fed['epochs']} epochs, "
+            "which fell back to isolated (solve_failed events say why)"
+        )
+    trades = fed.get("trades")
+    if trades is not None and len(fed["members"]) > 1 and trades["epochs_with_trade"] == 0:
+        out.append(
+            f"note: the market never traded in {fed['epochs']} epochs: no member's queued or "
+            "overflow demand was placed at another member"
+        )
+    return out

@@ -15,7 +15,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from fedsim.config.schema import Scenario
+from fedsim.config.schema import SAFE_NAME, SAFE_NAME_HELP, Scenario
+from fedsim.config.yaml_safe import load_yaml_text, read_yaml_file
 from fedsim.errors import ScenarioError
 
 # Fields that hold file paths: relative paths in a file are relative to that file;
@@ -46,47 +47,109 @@ _BOUNDS = {
     "less_than_equal": ("le", "<="),
     "less_than": ("lt", "<"),
 }
+_TYPE_WORDS = {
+    "string_type": "must be a string (quote it in YAML)",
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "int_from_float": "must be an integer",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "finite_number": "must be a finite number",
+    "bool_type": "must be true or false",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping",
+    "model_attributes_type": "must be a mapping",
+    "tuple_type": "must be a list",
+    "list_type": "must be a list",
+}
+MAX_SHOWN_CHARS = 60
 
 
-def _clean_message(err: Mapping[str, Any]) -> str:
+def show_value(value: Any) -> str:
+    """A bad value as the user wrote it, shortened."""
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN_CHARS else text[: MAX_SHOWN_CHARS - 3] + "..."
+
+
+def clean_message(err: Mapping[str, Any]) -> str:
     msg = str(err["msg"])
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return "unknown key (not allowed here; check the spelling)"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "fedsim_at":
+        return str(ctx["message"])
     if kind in _BOUNDS:
         key, op = _BOUNDS[kind]
         msg = f"must be {op} {ctx.get(key)}"
     elif kind == "literal_error":
         msg = f"must be one of {ctx.get('expected')}"
+    elif kind in _TYPE_WORDS:
+        msg = _TYPE_WORDS[kind]
+    elif kind == "string_pattern_mismatch" and ctx.get("pattern") == SAFE_NAME:
+        msg = f"must be {SAFE_NAME_HELP}"
+    elif kind == "too_short":
+        msg = f"must have at least {ctx.get('min_length')} item(s)"
     msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    if err.get("type") == "extra_forbidden":
-        return "unknown key (not allowed here; check the spelling)"
-    if err.get("type") == "missing":
-        return "required key is missing"
-    if "input" in err and err.get("type") not in ("model_type", "dict_type"):
+    if "input" in err and kind not in ("model_type", "dict_type"):
         value = err["input"]
-        if not isinstance(value, (dict, list)):
-            msg += f", got {value!r}"
+        if not isinstance(value, (dict, list, tuple)):
+            msg += f", got {show_value(value)}"
+        elif kind in _TYPE_WORDS:
+            msg += f", got a {'mapping' if isinstance(value, dict) else 'list'}"
     return msg
 
 
 def _loc_without_unions(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    # pydantic inserts the union member's type name (e.g. 'float', 'dict[int,float]') into loc
-    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in {"float", "int"})))
+    # pydantic inserts a union member's type name (e.g. 'float', 'dict[int,float]') and
+    # '[key]' for a bad mapping key into loc
+    skip = {"float", "int", "str", "[key]"}
+    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in skip)))
+
+
+def _error_path(err: Mapping[str, Any]) -> str:
+    loc = _loc_without_unions(tuple(err["loc"]))
+    if err.get("type") == "fedsim_at":
+        sub = str((err.get("ctx") or {}).get("at", ""))
+        base = format_loc(loc) if loc else ""
+        if not sub:
+            return base or "(top level)"
+        if not base:
+            return sub
+        return base + ("" if sub.startswith("[") else ".") + sub
+    return format_loc(loc)
+
+
+def _union_noise(errors: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Drop the errors a union adds for its other members when one member's own error
+    is more specific (``x: must be a number`` beside ``x.1: must be >= 0``)."""
+    if len(errors) < 2:
+        return errors
+    paths = [_error_path(e) for e in errors]
+    keep = []
+    for e, path in zip(errors, paths, strict=True):
+        deeper = any(p != path and p.startswith(path + ".") for p in paths)
+        if not (deeper and e.get("type") in _TYPE_WORDS):
+            keep.append(e)
+    return keep or errors
 
 
 def validation_error_message(exc: ValidationError, source: str) -> str:
-    lines = []
-    seen: set[str] = set()
-    for err in exc.errors():
-        path = format_loc(_loc_without_unions(tuple(err["loc"])))
-        line = f"{path}: {_clean_message(err)}"
-        if line not in seen:
-            seen.add(line)
+    """One line: the first problem with its YAML path, and how many more there are."""
+    lines: list[str] = []
+    for err in _union_noise(list(exc.errors())):
+        line = f"{_error_path(err)}: {clean_message(err)}"
+        if line not in lines:
             lines.append(line)
-    head = f"{source}: invalid scenario"
+    head = f"{source}: invalid scenario: {lines[0]}"
     if len(lines) == 1:
-        return f"{head}: {lines[0]}"
-    return head + " (" + str(len(lines)) + " problems):\n  " + "\n  ".join(lines)
+        return head
+    more = len(lines) - 1
+    paths = ", ".join(x.split(": ", 1)[0] for x in lines[1:4])
+    tail = ", ..." if more > 3 else ""
+    return f"{head} (and {more} more problem{'s' if more > 1 else ''}: {paths}{tail})"
 
 
 def parse_path(key: str) -> list[str | int]:
@@ -110,9 +173,9 @@ def apply_override(data: dict[str, Any], assignment: str) -> list[str | int]:
         raise ScenarioError(f"--set {assignment}: expected KEY=VALUE, e.g. federation.epoch_s=600")
     path = parse_path(key.strip())
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"--set {assignment}: value is not valid YAML: {exc}") from None
+        value = load_yaml_text(raw, Path("--set")) if raw.strip() else ""
+    except ScenarioError as exc:
+        raise ScenarioError(f"--set {assignment}: value is not valid YAML ({exc})") from None
     node: Any = data
     for depth, part in enumerate(path[:-1]):
         where = format_loc(path[: depth + 1])
@@ -154,17 +217,12 @@ def _resolve_paths(
 def read_yaml(path: str | Path) -> dict[str, Any]:
     """Read a scenario file into a plain dict, with file and line in every error."""
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: scenario file not found")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(f"{where}: YAML syntax error: {problem}") from None
+    data = read_yaml_file(path)
+    if data is None:
+        raise ScenarioError(f"{path}: the file is empty; a scenario is a YAML mapping")
     if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: a scenario is a YAML mapping, got {type(data).__name__}")
+        kind = "list" if isinstance(data, list) else type(data).__name__
+        raise ScenarioError(f"{path}: a scenario is a YAML mapping of keys, got a {kind}")
     return data
 
 
@@ -189,6 +247,16 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     return scenario_from_dict(data, source)
 
 
+def _plain(value: Any) -> Any:
+    """Python-mode dump as YAML-safe data: tuples become lists; integer keys stay integers
+    (a JSON-mode dump would turn ``gpu_mix: {1: 0.7}`` into ``{'1': 0.7}``)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
 def scenario_to_yaml(scenario: Scenario) -> str:
     """The scenario as resolved (defaults filled in), as YAML that loads back identically."""
-    return yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False)
+    return yaml.safe_dump(_plain(scenario.model_dump()), sort_keys=False, allow_unicode=True)

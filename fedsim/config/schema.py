@@ -10,13 +10,37 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 NonNegativeInt = Annotated[int, Field(ge=0)]
 POOL_KEY = re.compile(r"^(cpu|gpu:[A-Za-z0-9_.\-]+)$")
+# names that end up in file names and labels: no path separators, no leading dot
+SAFE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
+SAFE_NAME_HELP = "1-64 letters, digits, '_', '.' or '-', starting with a letter or digit"
+MAX_SEED = 2**63 - 1
+
+
+def invalid_at(subpath: str, message: str) -> PydanticCustomError:
+    """A validation error at ``subpath`` below the model that raises it (the loader joins
+    it to the model's own location: ``providers[1]`` + ``cost.idle_usd_per_unit_h``)."""
+    return PydanticCustomError("fedsim_at", "{message}", {"at": subpath, "message": message})
+
+
+def _unique(values: tuple[str, ...], subpath: str, what: str) -> None:
+    dupes = sorted({v for v in values if values.count(v) > 1})
+    if dupes:
+        raise invalid_at(subpath, f"{what} named twice: {', '.join(dupes)}")
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Base of every scenario model: immutable, unknown keys rejected, and strict types
+    (``seed: true`` is not a seed, ``"0.2"`` is not a number), finite numbers only."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+# YAML has lists, not tuples: tuple fields accept a list (their items stay strict)
+NameTuple = Annotated[tuple[str, ...], Field(strict=False)]
 
 
 class OperatingCost(Frozen):
@@ -28,6 +52,9 @@ class OperatingCost(Frozen):
     busy_usd_per_unit_h: dict[str, float] = Field(default_factory=dict)
     idle_usd_per_unit_h: dict[str, float] = Field(default_factory=dict)
 
+    def pool_keys(self) -> set[str]:
+        return set(self.busy_usd_per_unit_h) | set(self.idle_usd_per_unit_h)
+
     @model_validator(mode="after")
     def _non_negative(self) -> OperatingCost:
         for label, table in (
@@ -36,11 +63,14 @@ class OperatingCost(Frozen):
         ):
             for key, value in table.items():
                 if value < 0:
-                    raise ValueError(f"{label} cost of {key!r} must be >= 0, got {value}")
+                    raise invalid_at(f"{label}_usd_per_unit_h.{key}", f"must be >= 0, got {value}")
         for key, idle in self.idle_usd_per_unit_h.items():
             busy = self.busy_usd_per_unit_h.get(key, idle)
             if busy < idle:
-                raise ValueError(f"busy cost of {key!r} ({busy}) is below its idle cost ({idle})")
+                raise invalid_at(
+                    f"busy_usd_per_unit_h.{key}",
+                    f"busy cost {busy} is below the idle cost {idle} (busy replaces idle)",
+                )
         return self
 
 
@@ -112,7 +142,7 @@ class Prices(Frozen):
 
 
 class Provider(Frozen):
-    name: str = Field(min_length=1)
+    name: str = Field(pattern=SAFE_NAME)
     region: str = "default"
     pools: dict[str, NonNegativeInt]
     cost: OperatingCost = OperatingCost()
@@ -126,8 +156,24 @@ class Provider(Frozen):
     def _pools(cls, pools: dict[str, int]) -> dict[str, int]:
         for key in pools:
             if not POOL_KEY.match(key):
-                raise ValueError(f"pool {key!r}: keys are 'cpu' or 'gpu:<type>' (e.g. 'gpu:v100')")
+                raise invalid_at(key, "pool keys are 'cpu' or 'gpu:<type>' (e.g. 'gpu:v100')")
         return pools
+
+    @model_validator(mode="after")
+    def _costs_name_pools(self) -> Provider:
+        # a cost for a pool the provider does not have is a typo (gpu:v10 for gpu:v100)
+        for label, table in (
+            ("cost.idle_usd_per_unit_h", self.cost.idle_usd_per_unit_h),
+            ("cost.busy_usd_per_unit_h", self.cost.busy_usd_per_unit_h),
+        ):
+            unknown = sorted(set(table) - set(self.pools))
+            if unknown:
+                raise invalid_at(
+                    f"{label}.{unknown[0]}",
+                    f"this provider has no pool {unknown[0]!r}; "
+                    f"its pools: {', '.join(self.pools) or '(none)'}",
+                )
+        return self
 
     @property
     def gpu_pools(self) -> dict[str, int]:
@@ -139,7 +185,7 @@ class Provider(Frozen):
 
 
 class Link(Frozen):
-    between: tuple[str, str]
+    between: Annotated[tuple[str, str], Field(strict=False)]
     bandwidth_gbps: float = Field(gt=0)
     rtt_ms: float = Field(ge=0)
 
@@ -149,7 +195,7 @@ class Network(Frozen):
 
     bandwidth_gbps: float = Field(10.0, gt=0)
     rtt_ms: float = Field(40.0, ge=0)
-    links: tuple[Link, ...] = ()
+    links: Annotated[tuple[Link, ...], Field(strict=False)] = ()
     egress_usd_per_gb: float = Field(0.02, ge=0)
 
 
@@ -172,7 +218,7 @@ class ProfileAffinity(Frozen):
 
     path: str
     jobs: dict[str, ProfileJob] = Field(min_length=1)
-    gpu_types: tuple[str, ...] = Field(min_length=1)
+    gpu_types: NameTuple = Field(min_length=1)
     measured_device: str | None = Field(None, description="default: the profile's only device")
     device_specs: dict[str, DeviceSpecIn] = Field(
         default_factory=dict, description="datasheet figures beyond the built-in GPUs"
@@ -218,9 +264,18 @@ class MechanismSpec(Frozen):
 
 
 class Federation(Frozen):
-    members: tuple[str, ...] | None = Field(None, description="default: every provider")
+    members: NameTuple | None = Field(None, description="default: every provider")
     mechanism: MechanismSpec = MechanismSpec()
     epoch_s: float = Field(300.0, gt=0)
+
+    @field_validator("members")
+    @classmethod
+    def _members(cls, members: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if members is not None:
+            if not members:
+                raise ValueError("must name at least one provider (or leave it out: all)")
+            _unique(members, "", "provider")
+        return members
 
 
 class DnnTrace(Frozen):
@@ -236,13 +291,13 @@ class DnnTrace(Frozen):
 class Scenario(Frozen):
     """A complete, validated federation scenario."""
 
-    name: str = "scenario"
+    name: str = Field("scenario", pattern=SAFE_NAME)
     description: str = ""
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     horizon_s: float = Field(gt=0)
     web_model: Literal["fluid", "requests"] = "fluid"
     local_scheduler: Literal["fifo"] = "fifo"
-    providers: tuple[Provider, ...] = Field(min_length=1)
+    providers: Annotated[tuple[Provider, ...], Field(strict=False, min_length=1)]
     network: Network = Network()
     affinity: Affinity
     federation: Federation = Federation()
@@ -251,23 +306,28 @@ class Scenario(Frozen):
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
         names = [p.name for p in self.providers]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"providers: duplicate names {dupes}")
-        known = set(names)
-        for m in self.federation.members or ():
-            if m not in known:
-                raise ValueError(f"federation.members: unknown provider {m!r}; known: {names}")
-        for link in self.network.links:
+        _unique(tuple(names), "providers", "provider")
+        known = ", ".join(names)
+        for k, m in enumerate(self.federation.members or ()):
+            if m not in names:
+                raise invalid_at(
+                    f"federation.members[{k}]", f"unknown provider {m!r}; providers: {known}"
+                )
+        for k, link in enumerate(self.network.links):
             for end in link.between:
-                if end not in known:
-                    raise ValueError(f"network.links: unknown provider {end!r}; known: {names}")
+                if end not in names:
+                    raise invalid_at(
+                        f"network.links[{k}].between",
+                        f"unknown provider {end!r}; providers: {known}",
+                    )
+            if link.between[0] == link.between[1]:
+                raise invalid_at(f"network.links[{k}].between", "a link joins two providers")
         if self.dnn_trace is not None:
             for cluster, prov in self.dnn_trace.cluster_to_provider.items():
-                if prov not in known:
-                    raise ValueError(
-                        f"dnn_trace.cluster_to_provider.{cluster}: unknown provider {prov!r}; "
-                        f"known: {names}"
+                if prov not in names:
+                    raise invalid_at(
+                        f"dnn_trace.cluster_to_provider.{cluster}",
+                        f"unknown provider {prov!r}; providers: {known}",
                     )
         return self
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fedsim.engine.events import EventLog
+from fedsim.engine.feasibility import why_unrunnable
 from fedsim.engine.ledger import Ledger
 from fedsim.engine.world import World
 
@@ -65,6 +66,7 @@ class DnnCluster:
         self.fits_home = [False] * n_j
         self._slowdown: dict[tuple[int, int], tuple[float, ...]] = {}
         self._fits: dict[tuple[int, int], tuple[int, ...]] = {}
+        self._reasons: dict[tuple[int, int, int], str] = {}
         member = set(world.members)
         self.is_member = [i in member for i in range(n_i)]
         self.violations: list[str] = []
@@ -96,6 +98,13 @@ class DnnCluster:
             )
             self._fits[key] = cached
         return cached
+
+    def _reject_reason(self, key: tuple[int, int], owner: int) -> str:
+        reason = self._reasons.get((*key, owner))
+        if reason is None:
+            reason = why_unrunnable(self.world, key[0], key[1], owner) or "cannot run"
+            self._reasons[(*key, owner)] = reason
+        return reason
 
     # --- GPU occupancy -----------------------------------------------------------------
 
@@ -130,7 +139,7 @@ class DnnCluster:
         self._log((t_s, "arrive", j, o, -1, -1, n))
         if not reachable:
             self.status[j] = REJECTED
-            self._log((t_s, "reject", j, o, -1, -1, n))
+            self.log.add(t_s, "reject", j, o, -1, -1, n, detail=self._reject_reason(key, o))
             return
         self.status[j] = QUEUED
         self.slow[j] = self.slowdown(*key)

@@ -57,7 +57,9 @@ def build_snapshot(world: World, dnn: DnnCluster, web: WebPlan, epoch: int, t_s:
     need_rows, aff_rows, wan_rows = [], [], []
     data_cost = world.dataset_gb * world.egress_usd_per_gb
     member_ids = np.asarray(members)
-    member_gpu_capacity = np.asarray(dnn.capacity, dtype=float).reshape(-1, n_g)[member_ids]
+    member_gpu_capacity = np.asarray(dnn.capacity, dtype=float).reshape(world.n_providers, n_g)[
+        member_ids
+    ]
     for (o, k, n), jobs in sorted(_dnn_classes(world, dnn).items()):
         slow = np.asarray(dnn.slowdown(k, n))
         aff = np.zeros((n_m, n_r))

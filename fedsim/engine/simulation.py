@@ -51,6 +51,30 @@ class RunTables:
     mechanism_s: float
 
 
+def clearing_problem(market: Market, clearing: Clearing) -> str | None:
+    """Why the engine cannot apply ``clearing`` (wrong shapes, NaN or negative amounts),
+    or None. Deeper properties are the conformance checker's job."""
+    n_d, n_m, n_r = market.n_demand, market.n_providers, len(market.resources)
+    try:
+        x = np.asarray(clearing.allocation_units, dtype=float)
+        price = np.asarray(clearing.price_usd_per_unit_h, dtype=float)
+        transfer = np.asarray(clearing.transfer_usd_per_h, dtype=float)
+    except (TypeError, ValueError) as exc:
+        return f"not numeric ({exc})"
+    for label, arr, shape in (
+        ("allocation_units", x, (n_d, n_m, n_r)),
+        ("price_usd_per_unit_h", price, (n_m, n_r)),
+        ("transfer_usd_per_h", transfer, (n_m,)),
+    ):
+        if arr.shape != shape:
+            return f"{label} has shape {arr.shape}, expected {shape}"
+        if not np.all(np.isfinite(arr)):
+            return f"{label} is not finite"
+    if np.any(x < -1e-9):
+        return "negative allocation"
+    return None
+
+
 def _can_trade(market: Market) -> bool:
     """Whether some demand class could use some free capacity. If none can, every
     allocation is empty and every coalition is worth 0, so no rule can do anything."""
@@ -133,6 +157,9 @@ class Simulation:
     # --- one epoch -----------------------------------------------------------------------
 
     def _clear(self, snap: Snapshot) -> tuple[Clearing, bool]:
+        """The mechanism's clearing; if it raises anything, or returns a clearing the
+        engine cannot apply, the failure is an event and the epoch falls back to
+        ``isolated`` (and to no trade at all if even that fails)."""
         market = snap.market
         started = time.perf_counter()
         try:
@@ -140,12 +167,16 @@ class Simulation:
                 clearing = Clearing.empty(market)
             else:
                 clearing = self.mechanism.clear(market)
+                problem = clearing_problem(market, clearing)
+                if problem is not None:
+                    raise SolveError(f"unusable clearing: {problem}")
             fallback = False
-        except SolveError as exc:
-            self.log.add(self.env.now, "solve_failed", -1, -1, -1, -1, 0.0, detail=str(exc))
+        except Exception as exc:  # a plug-in may raise anything: the run goes on
+            detail = str(exc) if isinstance(exc, SolveError) else f"{type(exc).__name__}: {exc}"
+            self.log.add(self.env.now, "solve_failed", -1, -1, -1, -1, 0.0, detail=detail)
             try:
                 clearing = self.fallback.clear(market)
-            except SolveError:  # both solvers failed even on the local LPs: no trade
+            except Exception:  # both solvers failed even on the local LPs: no trade
                 clearing = Clearing.empty(market, status="failed")
             fallback = True
         self.mechanism_s += time.perf_counter() - started

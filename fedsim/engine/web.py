@@ -23,9 +23,12 @@ from fedsim.errors import ScenarioError
 from fedsim.queueing import DAY_S, DiurnalRate, p_response_exceeds, simulate_epoch_requests
 from fedsim.queueing.erlang import cores_needed
 
+MAX_WEB_CORES = 500_000  # half of cores_needed's search bound: room for the SLA margin
 
-def check_web_slas(scenario: Scenario) -> None:
-    """Reject SLAs that no number of cores can meet (service time alone breaks them)."""
+
+def check_web(scenario: Scenario) -> None:
+    """Reject SLAs that no number of cores can meet (service time alone breaks them), and
+    loads beyond what fedsim sizes (:data:`MAX_WEB_CORES` busy cores at the daily peak)."""
     for k, p in enumerate(scenario.providers):
         if p.web is None:
             continue
@@ -37,6 +40,13 @@ def check_web_slas(scenario: Scenario) -> None:
                 f"{p.web.sla.latency_ms} ms is unattainable with service_ms={p.web.service_ms} "
                 f"(even infinite cores violate {tail:.1%} of requests); raise latency_ms or "
                 "lower the percentile"
+            )
+        peak_rps = DiurnalRate(p.web.mean_rps, p.web.peak_to_trough, p.web.phase_s).peak_per_s
+        if peak_rps * service_s >= MAX_WEB_CORES:
+            raise ScenarioError(
+                f"providers[{k}].web.mean_rps: {p.web.mean_rps:g} requests/s of "
+                f"{p.web.service_ms:g} ms keep {peak_rps * service_s:.3g} cores busy at the "
+                f"daily peak; fedsim sizes services of up to {MAX_WEB_CORES:,} cores"
             )
 
 

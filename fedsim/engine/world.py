@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from fedsim.config.schema import Provider, Scenario
+from fedsim.config.schema import Scenario
 from fedsim.engine.streams import stream
-from fedsim.errors import ScenarioError
+from fedsim.errors import FedsimError, ScenarioError, TraceError
 from fedsim.world.affinity import AffinityTable
 from fedsim.world.jobs import DurationSpec, JobBatch, generate_jobs
 from fedsim.world.profile_affinity import affinity_from_profile
@@ -69,9 +69,17 @@ class World:
 def _affinity(scenario: Scenario) -> AffinityTable:
     spec = scenario.affinity
     if spec.profile is not None:
-        table = affinity_from_profile(spec.profile)
+        try:
+            table = affinity_from_profile(spec.profile)
+        except ScenarioError:
+            raise
+        except FedsimError as exc:
+            raise ScenarioError(f"affinity.profile: {exc}") from None
     elif spec.gavel_csv is not None:
-        table = AffinityTable.from_gavel_csv(spec.gavel_csv)
+        try:
+            table = AffinityTable.from_gavel_csv(spec.gavel_csv)
+        except FedsimError as exc:
+            raise ScenarioError(f"affinity.gavel_csv: {exc}") from None
     else:
         table = AffinityTable.from_mapping(spec.table or {})
     if spec.reference_gpu not in table.gpu_types:
@@ -107,11 +115,12 @@ def _network(scenario: Scenario, names: tuple[str, ...]) -> tuple[np.ndarray, np
 
 
 def _generated_jobs(
-    scenario: Scenario, p: Provider, job_types: tuple[str, ...], table: AffinityTable
+    scenario: Scenario, k: int, job_types: tuple[str, ...], table: AffinityTable
 ) -> JobBatch | None:
+    p = scenario.providers[k]
     if p.dnn is None:
         return None
-    _check_job_types(p.dnn.job_type_mix, table, f"providers[{p.name}].dnn.job_type_mix")
+    _check_job_types(p.dnn.job_type_mix, table, f"providers[{k}].dnn.job_type_mix")
     d = p.dnn
     return generate_jobs(
         stream(scenario.seed, f"dnn/{p.name}"),
@@ -140,15 +149,18 @@ def _trace_jobs(
     _check_job_types(tr.job_type_mix, table, "dnn_trace.job_type_mix")
     if not Path(tr.path).is_file():
         raise ScenarioError(f"dnn_trace.path: trace file not found: {tr.path}")
-    return read_philly(
-        tr.path,
-        cluster_to_provider=tr.cluster_to_provider,
-        t_start_s=tr.start_s,
-        t_end_s=tr.start_s + scenario.horizon_s,
-        rng=stream(scenario.seed, "trace/job_types"),
-        job_types=job_types,
-        job_type_mix=tr.job_type_mix,
-    )
+    try:
+        return read_philly(
+            tr.path,
+            cluster_to_provider=tr.cluster_to_provider,
+            t_start_s=tr.start_s,
+            t_end_s=tr.start_s + scenario.horizon_s,
+            rng=stream(scenario.seed, "trace/job_types"),
+            job_types=job_types,
+            job_type_mix=tr.job_type_mix,
+        )
+    except TraceError as exc:
+        raise ScenarioError(f"dnn_trace.path: {exc}") from None
 
 
 def build_world(scenario: Scenario) -> World:
@@ -156,12 +168,13 @@ def build_world(scenario: Scenario) -> World:
     table = _affinity(scenario)
     names = tuple(p.name for p in scenario.providers)
     gpu_types = tuple(sorted({g for p in scenario.providers for g in p.gpu_pools}))
-    for g in gpu_types:
-        if g not in table.gpu_types:
-            raise ScenarioError(
-                f"providers: pool 'gpu:{g}' has no throughput in the affinity table; "
-                f"known GPU types: {', '.join(table.gpu_types)}"
-            )
+    for k, p in enumerate(scenario.providers):
+        for g in p.gpu_pools:
+            if g not in table.gpu_types:
+                raise ScenarioError(
+                    f"providers[{k}].pools.gpu:{g}: the affinity table has no throughput for "
+                    f"GPU type {g!r}; its GPU types: {', '.join(table.gpu_types)}"
+                )
     resources = (*(f"gpu:{g}" for g in gpu_types), CPU)
     n_i, n_r = len(names), len(resources)
     cap = np.zeros((n_i, n_r))
@@ -176,8 +189,8 @@ def build_world(scenario: Scenario) -> World:
 
     job_types = table.job_types
     batches: dict[str, JobBatch] = {}
-    for p in scenario.providers:
-        gen = _generated_jobs(scenario, p, job_types, table)
+    for k, p in enumerate(scenario.providers):
+        gen = _generated_jobs(scenario, k, job_types, table)
         if gen is not None:
             batches[p.name] = gen
     for name, batch in _trace_jobs(scenario, job_types, table).items():

@@ -16,6 +16,11 @@ whole model passed as arrays; CBC (through PuLP) is the fallback.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import functools
+import os
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -117,9 +122,40 @@ def highs_model(cost, a: Csc, row_lo, row_hi, col_lo, col_hi, maximize) -> highs
     lp.a_matrix_.start_ = np.asarray(a.start, dtype=np.int32)
     lp.a_matrix_.index_ = np.asarray(a.index, dtype=np.int32)
     lp.a_matrix_.value_ = np.asarray(a.value, dtype=float)
+    h = new_highs()
+    h.passModel(lp)
+    return h
+
+
+@functools.cache
+def _first_highs_made() -> bool:
+    """HiGHS prints a banner to the C-level stdout when the process's first ``Highs`` is
+    built, before any option can be set; build that one with stdout pointed at
+    /dev/null so that fedsim's stdout carries only fedsim's output."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+            _libc_flush()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    return True
+
+
+def _libc_flush() -> None:
+    with contextlib.suppress(OSError, AttributeError):  # no C library (not Linux/macOS)
+        ctypes.CDLL(None).fflush(None)
+
+
+def new_highs() -> highspy.Highs:
+    """A silent ``Highs`` instance (no banner, no log)."""
+    _first_highs_made()
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.passModel(lp)
     return h
 
 

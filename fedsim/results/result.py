@@ -4,9 +4,6 @@ saved atomically as Parquet + YAML + JSON and loaded back."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +14,7 @@ import pandas as pd
 from fedsim.config.loader import read_yaml, scenario_from_dict, scenario_to_yaml
 from fedsim.config.schema import Scenario
 from fedsim.errors import FedsimError
+from fedsim.results.owned import replace_dir
 
 TABLES = ("events", "jobs", "clearings", "prices", "epochs", "ledger")
 
@@ -38,29 +36,22 @@ class Result:
 
     def save(self, directory: str | Path) -> Path:
         """Write the run to ``directory`` atomically: a reader sees the old run or the new
-        one, never a mix; an interrupted save leaves the old directory untouched."""
-        target = Path(directory).resolve()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
-        try:
+        one, never a mix; an interrupted save leaves the old directory untouched.
+
+        ``directory`` must be new, empty, or an earlier fedsim run (recognised by its
+        marker); anything else is refused with :class:`~fedsim.errors.OutputError`, so a
+        user's files are never replaced."""
+
+        def write(tmp: Path) -> list[str]:
             for name in TABLES:
                 self.tables[name].to_parquet(tmp / f"{name}.parquet", index=False)
             (tmp / "scenario.yaml").write_text(scenario_to_yaml(self.scenario))
             (tmp / "summary.json").write_text(
                 json.dumps(self.summary, indent=2, allow_nan=False) + "\n"
             )
-            if target.exists():
-                old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-                os.replace(target, old)
-                os.replace(tmp, target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return target
+            return [*(f"{t}.parquet" for t in TABLES), "scenario.yaml", "summary.json"]
+
+        return replace_dir(Path(directory), "run", write)
 
     @classmethod
     def load(cls, directory: str | Path) -> Result:

@@ -34,10 +34,20 @@ def summarize(
     members: tuple[str, ...],
     budget_residual_usd: float,
     baseline_ledger: pd.DataFrame | None,
+    clearings: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     by = ledger.groupby("provider", observed=False).sum(numeric_only=True)
     base = provider_profits(baseline_ledger) if baseline_ledger is not None else None
     finished = jobs[jobs["status"] == "finished"]
+    status_counts = (
+        jobs.groupby(["owner", "status"], observed=False).size()
+        if len(jobs)
+        else pd.Series(dtype="int64")
+    )
+
+    def count(owner: str, status: str) -> int:
+        return int(status_counts.get((owner, status), 0))
+
     out: dict[str, Any] = {}
     for name in providers:
         row = by.loc[name]
@@ -57,6 +67,9 @@ def summarize(
             "cpu_utilization": _ratio(row["cpu_busy_h"], row["cpu_capacity_h"]),
             "jobs_arrived": int((jobs["owner"] == name).sum()),
             "jobs_finished": int(row["jobs_finished"]),
+            "jobs_running": count(name, "running"),
+            "jobs_queued": count(name, "queued"),
+            "jobs_rejected": count(name, "rejected"),
             "jobs_run_remotely": len(remote),
             "jobs_hosted": len(hosted),
             "jct_mean_s": _num(np.mean(jct)) if len(jct) else None,
@@ -81,5 +94,21 @@ def summarize(
         "epochs": len(epochs),
         "solve_failures": int(epochs["fallback"].sum()) if len(epochs) else 0,
         "jobs_moved": int(sum(out[m]["jobs_run_remotely"] for m in members)),
+        "trades": _trades(clearings),
     }
     return {"providers": out, "federation": fed}
+
+
+def _trades(clearings: pd.DataFrame | None) -> dict[str, Any] | None:
+    """How often the market placed work across members: epochs with any remote
+    placement, and the remote unit placements (GPU jobs' GPUs and web cores)."""
+    if clearings is None:
+        return None
+    remote = clearings[
+        (clearings["owner"].astype(str) != clearings["host"].astype(str))
+        & (clearings["placed_units"] > 0)
+    ]
+    return {
+        "epochs_with_trade": int(remote["epoch"].nunique()),
+        "remote_units_placed": _num(remote["placed_units"].sum()),
+    }

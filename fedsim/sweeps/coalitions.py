@@ -18,7 +18,10 @@ MAX_MEMBERS = 12  # 4,095 runs; beyond that a full coalition analysis is not sen
 
 
 def coalition_specs(
-    scenario: Scenario, mechanism: str | None = None, params: Mapping[str, Any] | None = None
+    scenario: Scenario,
+    mechanism: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    trust_code: tuple[str, ...] = (),
 ) -> dict[tuple[str, ...], RunSpec]:
     """Coalition (members in scenario order) -> its run. Singletons share the one
     ``isolated`` run: a one-member federation cannot trade, so it is isolated."""
@@ -33,7 +36,11 @@ def coalition_specs(
     kwargs = dict(params) if params is not None else (dict(own.params) if name == own.name else {})
     isolated = RunSpec.make(scenario, BASELINE, members=members)
     return {
-        c: (isolated if len(c) == 1 else RunSpec.make(scenario, name, members=c, params=kwargs))
+        c: (
+            isolated
+            if len(c) == 1
+            else RunSpec.make(scenario, name, members=c, params=kwargs, trust_code=trust_code)
+        )
         for c in all_coalitions(members)
     }
 

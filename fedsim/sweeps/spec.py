@@ -33,6 +33,8 @@ class RunSpec:
         params: the mechanism's parameters as canonical JSON.
         coalition_values: also record per-epoch v(S) for the core violation (2^n LPs/epoch).
         scenario_json: the base scenario (``Scenario.model_dump_json()``).
+        trust_code: ``"module:Class"`` mechanisms the user trusted (not part of the key:
+            trusting code does not change what a run computes).
     """
 
     mechanism: str
@@ -41,6 +43,7 @@ class RunSpec:
     params: str = "{}"
     coalition_values: bool = False
     scenario_json: str = field(default="", repr=False)
+    trust_code: tuple[str, ...] = ()
 
     @classmethod
     def make(
@@ -52,6 +55,7 @@ class RunSpec:
         members: tuple[str, ...] | None = None,
         params: dict[str, Any] | None = None,
         coalition_values: bool = False,
+        trust_code: tuple[str, ...] = (),
     ) -> RunSpec:
         return cls(
             mechanism=mechanism,
@@ -60,6 +64,7 @@ class RunSpec:
             params=_canonical(params or {}),
             coalition_values=coalition_values,
             scenario_json=scenario.model_dump_json(),
+            trust_code=tuple(trust_code),
         )
 
     def scenario(self) -> Scenario:

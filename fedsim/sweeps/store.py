@@ -12,13 +12,15 @@ import json
 import math
 import os
 import shutil
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from fedsim.errors import OutputError
+from fedsim.results.owned import RUN_KEY, OwnedDir, describe_os_error, fresh_dir
 
 
 def json_safe(value: Any) -> Any:
@@ -34,31 +36,6 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so that readers never see a partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_frame_atomic(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` as Parquet (``.parquet``) or CSV (``.csv``), atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    try:
-        if path.suffix == ".csv":
-            frame.to_csv(tmp, index=False)
-        else:
-            frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 @dataclass(frozen=True)
 class RunRecord:
     """One finished run: its key, spec description, result dict and small tables."""
@@ -70,10 +47,11 @@ class RunRecord:
 
 
 class RunStore:
-    """The directory of finished runs of a sweep."""
+    """The directory of finished runs of a sweep (claimed as a fedsim ``runs`` folder:
+    it is new, empty, or an earlier run store; nothing else is written into)."""
 
     def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
+        self.root = OwnedDir(root, "runs").path
 
     def path(self, key: str) -> Path:
         return self.root / key
@@ -85,9 +63,12 @@ class RunStore:
         """Write a run atomically; if it is already there, keep the existing copy
         (equal keys are the same deterministic simulation)."""
         target = self.path(record.key)
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self.root / f".tmp-{record.key}-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
+        try:
+            tmp = fresh_dir(self.root, f".fedsim-tmp-{record.key}-")
+        except OSError as exc:
+            raise OutputError(
+                f"{self.root}: cannot store a run: {describe_os_error(exc)}"
+            ) from None
         try:
             for name, frame in record.tables.items():
                 frame.to_parquet(tmp / f"{name}.parquet", index=False)
@@ -102,8 +83,10 @@ class RunStore:
                 except OSError:
                     if not self.has(record.key):  # not a concurrent writer: a real failure
                         raise
+        except OSError as exc:
+            raise OutputError(f"{target}: cannot store the run: {describe_os_error(exc)}") from None
         finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(tmp, ignore_errors=True)  # a fresh folder of ours (empty if renamed)
         return target
 
     def load(self, key: str, tables: bool = False) -> RunRecord:
@@ -123,4 +106,6 @@ class RunStore:
         """Keys of the finished runs, sorted."""
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.iterdir() if not p.name.startswith("."))
+        return sorted(
+            p.name for p in self.root.iterdir() if RUN_KEY.match(p.name) and self.has(p.name)
+        )

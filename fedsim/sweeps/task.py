@@ -19,7 +19,7 @@ def execute(spec: RunSpec) -> RunRecord:
     started = time.perf_counter()
     scenario = spec.scenario()
     recorder = EpochRecorder(coalition_values=spec.coalition_values)
-    tables = simulate(scenario, observer=recorder)
+    tables = simulate(scenario, observer=recorder, trust_code=spec.trust_code)
     result = run_metrics(tables, scenario.member_names, recorder)
     result["timing"] = {
         "wall_s": time.perf_counter() - started,

@@ -8,8 +8,10 @@ a zone taken as UTC (so a file mixing zones is still ordered correctly).
 
 from __future__ import annotations
 
+import csv
 import itertools
 import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -17,7 +19,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from fedsim.errors import ScenarioError, TraceError
+from fedsim.errors import FedsimWarning, ScenarioError, TraceError
 from fedsim.world.jobs import JobBatch, draw_job_types
 
 PHILLY_COLUMNS = ("timestamp", "duration", "num_gpus", "cluster")
@@ -83,6 +85,7 @@ def read_philly(
     in_window = t_s >= t_start_s
     if t_end_s is not None:
         in_window &= t_s < t_end_s
+    _check_mapping(path, cluster, in_window, t_s, cluster_to_provider)
     out: dict[str, JobBatch] = {}
     for provider in dict.fromkeys(cluster_to_provider.values()):
         clusters = [c for c, p in cluster_to_provider.items() if p == provider]
@@ -97,6 +100,36 @@ def read_philly(
             tuple(job_types),
         )
     return out
+
+
+def _check_mapping(
+    path: str | Path,
+    cluster: np.ndarray,
+    in_window: np.ndarray,
+    t_s: np.ndarray,
+    cluster_to_provider: Mapping[str, str],
+) -> None:
+    """An empty window is an error; a mapped cluster with no jobs in it, a warning."""
+    mapped = list(cluster_to_provider)
+    present = np.isin(cluster, mapped)
+    window_jobs = {c: int(np.sum(in_window & (cluster == c))) for c in mapped}
+    if not any(window_jobs.values()):
+        span = f"{t_s.min():,.0f}-{t_s.max():,.0f} s" if len(t_s) else "empty"
+        raise TraceError(
+            f"{Path(path)}: no job of the mapped clusters ({', '.join(mapped)}) arrives in "
+            f"the window (start_s to start_s + horizon_s); they have {int(present.sum()):,} "
+            f"jobs in all and the trace spans {span} from its first job"
+        )
+    idle = [c for c, n in window_jobs.items() if n == 0]
+    if idle:
+        known = int(np.unique(cluster).size)
+        warnings.warn(
+            f"{Path(path)}: cluster(s) {', '.join(idle)} have no jobs in the window "
+            f"(the trace has {known} clusters; the others mapped have "
+            f"{sum(window_jobs.values()):,} jobs)",
+            FedsimWarning,
+            stacklevel=3,
+        )
 
 
 def philly_cluster_sizes(path: str | Path) -> pd.Series:
@@ -167,6 +200,7 @@ def _read_csv(path: str | Path, required: tuple[str, ...]) -> pd.DataFrame:
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise TraceError(f"{path}: line 1: missing column(s) {missing}; found {list(df.columns)}")
+    _check_field_counts(path, len(df.columns))
     df["line"] = np.arange(2, len(df) + 2)  # no quoted newlines in these formats
     blank = np.ones(len(df), dtype=bool)
     for c in df.columns.drop("line"):
@@ -175,6 +209,18 @@ def _read_csv(path: str | Path, required: tuple[str, ...]) -> pd.DataFrame:
     if df.empty:
         raise TraceError(f"{path}: no data rows")
     return df
+
+
+def _check_field_counts(path: Path, n_fields: int) -> None:
+    """pandas pads a short row with empty fields; a truncated row is an error instead."""
+    with path.open(newline="", errors="replace") as f:
+        reader = csv.reader(f)
+        for row in reader:
+            if row and len(row) < n_fields:
+                raise TraceError(
+                    f"{path}: line {reader.line_num}: expected {n_fields} fields, saw "
+                    f"{len(row)}: {','.join(row)!r} (truncated row?)"
+                )
 
 
 def _parser_message(path: Path, exc: Exception) -> str:

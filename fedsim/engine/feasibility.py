@@ -1,0 +1,69 @@
+"""Which DNN jobs can never run, and why: the reason on a ``reject`` event, and the
+counts a user is warned about (or stopped by) before the run starts.
+
+A job of type ``k`` with a gang of ``n`` GPUs owned by provider ``o`` can run on GPU
+type ``g`` of provider ``i`` when its throughput there is > 0 (and so is its throughput
+on the reference GPU type: run times are given on that type) and ``i`` has at least
+``n`` GPUs of type ``g``. It may use its owner's pools, and every member's pools when
+its owner is a federation member.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import lru_cache
+
+import numpy as np
+
+from fedsim.engine.world import World
+
+
+def why_unrunnable(world: World, job_type: int, n_gpus: int, owner: int) -> str | None:
+    """Why this job can never run (None when it can)."""
+    name = world.affinity.job_types[job_type]
+    ref = world.affinity.steps_per_s(name, world.reference_gpu, n_gpus)
+    if ref <= 0:
+        return (
+            f"{name} with {n_gpus} GPU(s) has zero throughput on the reference GPU "
+            f"{world.reference_gpu!r}"
+        )
+    hosts = [owner]
+    if owner in world.members:
+        hosts = sorted({owner, *world.members})
+    speeds = [world.affinity.steps_per_s(name, g, n_gpus) for g in world.gpu_types]
+    usable = [g for g, s in enumerate(speeds) if s > 0]
+    if not usable:
+        return f"{name} with {n_gpus} GPU(s) has zero throughput on every GPU type here"
+    largest = max((int(world.capacity_units[i, g]) for i in hosts for g in usable), default=0)
+    if largest >= n_gpus:
+        return None
+    where = "its owner's or any member's" if len(hosts) > 1 else "its owner's"
+    return (
+        f"a gang of {n_gpus} GPU(s) of {name} fits no pool it can use "
+        f"(largest usable pool of {where}: {largest})"
+    )
+
+
+def reasons(world: World) -> dict[tuple[int, int, int], str | None]:
+    """For every (job type, gang size, owner) in the workload: why it can never run
+    (``None`` when it can)."""
+    jobs = world.jobs
+    keys = set(zip(jobs.job_type.tolist(), jobs.n_gpus.tolist(), jobs.owner.tolist(), strict=True))
+    cached = lru_cache(maxsize=None)(lambda k, n, o: why_unrunnable(world, k, n, o))
+    return {key: cached(*key) for key in sorted(keys)}
+
+
+def unrunnable(world: World) -> dict[int, Counter[str]]:
+    """Per owner (world index): how many of its jobs can never run, by reason."""
+    why = reasons(world)
+    out: dict[int, Counter[str]] = {}
+    jobs = world.jobs
+    if not len(jobs):
+        return out
+    triples = np.stack([jobs.job_type, jobs.n_gpus, jobs.owner], axis=1)
+    uniq, counts = np.unique(triples, axis=0, return_counts=True)
+    for (k, n, o), c in zip(uniq.tolist(), counts.tolist(), strict=True):
+        reason = why[(k, n, o)]
+        if reason is not None:
+            out.setdefault(o, Counter())[reason] += c
+    return out
