@@ -22,10 +22,8 @@ Columns (in this order):
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -128,23 +126,25 @@ def read_profile(path: str | os.PathLike[str]) -> pd.DataFrame:
     return validate_profile(df, str(path))
 
 
+def is_profile_file(path: Path) -> bool:
+    """Whether ``path`` looks like a profile fedsim wrote (its header has every column)."""
+    try:
+        with open(path, newline="", errors="replace") as f:
+            header = f.readline().strip().split(",")
+    except OSError:
+        return False
+    return all(col in header for col in COLUMNS)
+
+
 def write_profile(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Validate and write a profile atomically: a reader never sees a half-written file."""
+    """Validate and write a profile atomically: a reader never sees a half-written file.
+    An existing file is replaced only if it is itself a profile (fedsim wrote it)."""
+    from fedsim.results.owned import check_owned_file, write_atomic
+
     path = Path(path)
     df = validate_profile(df, str(path))
+    check_owned_file(path, is_profile_file, "calibration profile")
     path.parent.mkdir(parents=True, exist_ok=True)
-    # the temporary file lives in the target folder so os.replace is a same-filesystem rename
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            df.loc[:, [*COLUMNS, *[c for c in df.columns if c not in COLUMNS]]].to_csv(
-                handle, index=False
-            )
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
+    ordered = df.loc[:, [*COLUMNS, *[c for c in df.columns if c not in COLUMNS]]]
+    write_atomic(path, lambda tmp: ordered.to_csv(tmp, index=False))
     return path

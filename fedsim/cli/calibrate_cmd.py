@@ -41,16 +41,14 @@ def _busy_warning(threads: int) -> str | None:
 
 
 def _check_writable(out: Path) -> None:
-    """Fail before minutes of measuring, not after."""
+    """Fail before minutes of measuring, not after: the folder must be writable, and an
+    existing file is replaced only if it is a profile fedsim wrote."""
+    from fedsim.calibration.profile import is_profile_file
+    from fedsim.results.owned import check_owned_file
+
     if out.is_dir():
         raise FedsimError(f"--out {out}: is a directory; give a file name such as cpu.csv")
-    parent = out.parent if str(out.parent) else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise FedsimError(f"--out {out}: cannot create {parent} ({exc.strerror})") from None
-    if not os.access(parent, os.W_OK):
-        raise FedsimError(f"--out {out}: folder {parent} is not writable")
+    check_owned_file(out, is_profile_file, "calibration profile")
 
 
 @click.command(name="calibrate")

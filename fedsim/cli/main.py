@@ -78,8 +78,15 @@ def _main(argv: list[str] | None) -> None:
     except click.exceptions.Abort:
         click.echo("fedsim: aborted", err=True)
         sys.exit(130)
+    except click.UsageError as exc:  # one line, like every other mistake
+        command = exc.ctx.command_path if exc.ctx is not None else "fedsim"
+        click.echo(
+            f"fedsim: error: {_one_line(exc.format_message())} (see '{command} --help')",
+            err=True,
+        )
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"fedsim: error: {_one_line(exc.format_message())}", err=True)
         sys.exit(exc.exit_code)
 
 

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import click
 
-from fedsim.errors import FedsimError
-
 
 @click.group()
 def perfmodel() -> None:
@@ -41,7 +39,15 @@ def evaluate(data_dir: Path, json_path: Path | None) -> None:
     for line in report.lines():
         click.echo(line)
     if json_path is not None:
-        try:
-            json_path.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
-        except OSError as exc:
-            raise FedsimError(f"{json_path}: cannot write ({exc.strerror})") from None
+        from fedsim.results.owned import check_owned_file, write_text_atomic
+
+        check_owned_file(json_path, _written_by_fedsim, "perfmodel report")
+        write_text_atomic(json_path, json.dumps(report.to_dict(), indent=2) + "\n")
+
+
+def _written_by_fedsim(path: Path) -> bool:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and str(data.get("written_by", "")).startswith("fedsim")

@@ -66,7 +66,9 @@ MAX_SHOWN_CHARS = 60
 
 
 def show_value(value: Any) -> str:
-    """A bad value as the user wrote it, shortened."""
+    """A bad value as the user wrote it (YAML spelling for null and booleans), shortened."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
     text = repr(value)
     return text if len(text) <= MAX_SHOWN_CHARS else text[: MAX_SHOWN_CHARS - 3] + "..."
 
@@ -83,7 +85,8 @@ def clean_message(err: Mapping[str, Any]) -> str:
         return str(ctx["message"])
     if kind in _BOUNDS:
         key, op = _BOUNDS[kind]
-        msg = f"must be {op} {ctx.get(key)}"
+        bound = ctx.get(key)
+        msg = f"must be {op} {f'{bound:g}' if isinstance(bound, float) else bound}"
     elif kind == "literal_error":
         msg = f"must be one of {ctx.get('expected')}"
     elif kind in _TYPE_WORDS:
@@ -123,15 +126,18 @@ def _error_path(err: Mapping[str, Any]) -> str:
 
 
 def _union_noise(errors: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Drop the errors a union adds for its other members when one member's own error
-    is more specific (``x: must be a number`` beside ``x.1: must be >= 0``)."""
+    """Drop errors that only echo a more specific one below them: a union's other member
+    (``x: must be a number`` beside ``x.1: must be >= 0``), a list too short because its
+    items failed."""
     if len(errors) < 2:
         return errors
     paths = [_error_path(e) for e in errors]
     keep = []
     for e, path in zip(errors, paths, strict=True):
-        deeper = any(p != path and p.startswith(path + ".") for p in paths)
-        if not (deeper and e.get("type") in _TYPE_WORDS):
+        deeper = any(p != path and p.startswith((path + ".", path + "[")) for p in paths)
+        # a container's own complaint beside its items' errors says nothing new
+        # ("providers: Tuple should have at least 1 item after validation")
+        if not (deeper and (e.get("type") in _TYPE_WORDS or e.get("type") == "too_short")):
             keep.append(e)
     return keep or errors
 

@@ -32,6 +32,16 @@ def _unique(values: tuple[str, ...], subpath: str, what: str) -> None:
         raise invalid_at(subpath, f"{what} named twice: {', '.join(dupes)}")
 
 
+def int_keys(mapping: Any) -> Any:
+    """``{'8': x}`` -> ``{8: x}``: results saved by fedsim 0.1 wrote integer keys as text."""
+    if isinstance(mapping, dict):
+        return {
+            (int(k) if isinstance(k, str) and k.strip().isdigit() else k): v
+            for k, v in mapping.items()
+        }
+    return mapping
+
+
 class Frozen(BaseModel):
     """Base of every scenario model: immutable, unknown keys rejected, and strict types
     (``seed: true`` is not a seed, ``"0.2"`` is not a number), finite numbers only."""
@@ -92,6 +102,11 @@ class DnnWorkload(Frozen):
     job_type_mix: dict[str, float]
     diurnal_peak_to_trough: float = Field(1.0, ge=1.0)
     diurnal_phase_s: float = 0.0
+
+    @field_validator("gpu_mix", mode="before")
+    @classmethod
+    def _int_keys(cls, mix: Any) -> Any:
+        return int_keys(mix)
 
     @field_validator("gpu_mix")
     @classmethod
@@ -247,6 +262,16 @@ class Affinity(Frozen):
     profile: ProfileAffinity | None = None
     reference_gpu: str
     dataset_gb: float = Field(10.0, ge=0, description="data moved when a job starts remotely")
+
+    @field_validator("table", mode="before")
+    @classmethod
+    def _worker_keys(cls, table: Any) -> Any:
+        if not isinstance(table, dict):
+            return table
+        return {
+            job: {g: int_keys(v) for g, v in by_gpu.items()} if isinstance(by_gpu, dict) else by_gpu
+            for job, by_gpu in table.items()
+        }
 
     @model_validator(mode="after")
     def _one_source(self) -> Affinity:

@@ -27,22 +27,22 @@ def why_unrunnable(world: World, job_type: int, n_gpus: int, owner: int) -> str 
             f"{name} with {n_gpus} GPU(s) has zero throughput on the reference GPU "
             f"{world.reference_gpu!r}"
         )
-    hosts = [owner]
-    if owner in world.members:
-        hosts = sorted({owner, *world.members})
+    hosts = sorted({owner, *world.members}) if owner in world.members else [owner]
     speeds = [world.affinity.steps_per_s(name, g, n_gpus) for g in world.gpu_types]
-    usable = [g for g, s in enumerate(speeds) if s > 0]
+    present = [g for g in range(len(world.gpu_types))
+               if any(world.capacity_units[i, g] > 0 for i in hosts)]
+    usable = [g for g in present if speeds[g] > 0]
+    whose = "its owner or any federation member" if len(hosts) > 1 else "its owner"
     if not usable:
-        return f"{name} with {n_gpus} GPU(s) has zero throughput on every GPU type here"
-    largest = max((int(world.capacity_units[i, g]) for i in hosts for g in usable), default=0)
+        types = ", ".join(world.gpu_types[g] for g in present) or "none"
+        return f"{name} has zero throughput on every GPU type {whose} has ({types})"
+    largest = max(int(world.capacity_units[i, g]) for i in hosts for g in usable)
     if largest >= n_gpus:
         return None
-    where = "its owner's or any member's" if len(hosts) > 1 else "its owner's"
     return (
-        f"a gang of {n_gpus} GPU(s) of {name} fits no pool it can use "
-        f"(largest usable pool of {where}: {largest})"
+        f"a gang of {n_gpus} GPU(s) of {name} fits no pool of {whose} where it runs "
+        f"(largest: {largest} GPUs)"
     )
-
 
 def reasons(world: World) -> dict[tuple[int, int, int], str | None]:
     """For every (job type, gang size, owner) in the workload: why it can never run

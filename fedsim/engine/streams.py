@@ -14,4 +14,5 @@ import numpy as np
 
 def stream(seed: int, name: str) -> np.random.Generator:
     """A generator for ``name`` under ``seed``: stable across runs, processes and platforms."""
-    return np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(name.encode("utf-8"))])
+    # the whole seed (no 32-bit mask): seeds 1 and 2**32 + 1 are different workloads
+    return np.random.default_rng([int(seed), zlib.crc32(name.encode("utf-8"))])

@@ -42,6 +42,7 @@ class EvaluationReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "written_by": "fedsim perfmodel evaluate",
             "data_dir": self.data_dir,
             "fit_file": FIT_FILE,
             "test_file": TEST_FILE,

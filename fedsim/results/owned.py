@@ -70,6 +70,25 @@ def read_marker(directory: Path) -> dict[str, Any] | None:
     return data
 
 
+def _is_legacy(directory: Path, kind: str, entries: set[str]) -> bool:
+    """An output of ``kind`` written before markers existed, recognised by its exact shape
+    (a run's eight files; a sweep's ``runs`` store of run keys beside its tables)."""
+    if kind == "runs":
+        return all(RUN_KEY.match(e) for e in entries)
+    legacy = LEGACY_FILES.get(kind)
+    if legacy is None:
+        return False
+    if kind == "run":
+        return entries == legacy
+    runs = directory / "runs"
+    return (
+        entries <= legacy
+        and runs.is_dir()
+        and any(runs.iterdir())
+        and all(RUN_KEY.match(p.name) for p in runs.iterdir())
+    )
+
+
 def _foreign(directory: Path, kind: str) -> list[str] | None:
     """Entries fedsim did not write (None: not a fedsim output of this kind at all)."""
     entries = sorted(p.name for p in directory.iterdir())
@@ -77,12 +96,7 @@ def _foreign(directory: Path, kind: str) -> list[str] | None:
         return []
     marker = read_marker(directory)
     if marker is None:
-        legacy = LEGACY_FILES.get(kind, frozenset())
-        if set(entries) <= legacy and (kind != "run" or set(entries) == legacy):
-            return []
-        if kind == "runs" and all(RUN_KEY.match(e) for e in entries):
-            return []
-        return None
+        return [] if _is_legacy(directory, kind, set(entries)) else None
     if marker.get("kind") != kind:
         return None
     ours = {MARKER, *map(str, marker["files"])}
@@ -279,7 +293,9 @@ class OwnedDir:
         return path
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Create or replace ``path`` atomically: ``write(tmp)`` fills a temporary file in the
+    same folder, which is then renamed over ``path``."""
     try:
         tmp = _fresh_file(path.parent, f".fedsim-tmp-{path.name}-")
     except OSError as exc:
@@ -295,16 +311,16 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write a text file atomically (same-folder temporary, then rename)."""
-    _atomic(Path(path), lambda tmp: tmp.write_text(text))
+    write_atomic(Path(path), lambda tmp: tmp.write_text(text))
 
 
 def write_frame_atomic(frame: Any, path: Path) -> None:
     """Write a DataFrame as Parquet or CSV (by suffix) atomically."""
     path = Path(path)
     if path.suffix == ".csv":
-        _atomic(path, lambda tmp: frame.to_csv(tmp, index=False))
+        write_atomic(path, lambda tmp: frame.to_csv(tmp, index=False))
     else:
-        _atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
+        write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 def check_owned_file(path: Path, is_ours: Callable[[Path], bool], what: str) -> None:

@@ -5,14 +5,13 @@ interface without touching them."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from fedsim.errors import FedsimError
+from fedsim.sweeps.pool import ProcessPool
 
 
 @dataclass(frozen=True)
@@ -49,30 +48,25 @@ class InlineBackend:
 
 
 class LocalBackend:
-    """A local process pool (``spawn``: safe with threads and on every OS; the
-    function must be importable and the items picklable)."""
+    """A local process pool (``spawn``: safe with threads and on every OS; the function
+    must be importable and the items picklable).
 
-    def __init__(self, workers: int | None = None) -> None:
+    One item per worker at a time, so a worker that dies (killed, out of memory) costs
+    only the item it held: that item is retried up to ``max_attempts`` times in a fresh
+    worker, the others carry on. Workers end by themselves when the parent is killed."""
+
+    def __init__(self, workers: int | None = None, max_attempts: int = 3) -> None:
         self.workers = workers or os.cpu_count() or 1
+        self.max_attempts = max_attempts
 
     def map_unordered(
         self, fn: Callable[[Any], Any], items: Sequence[Any]
     ) -> Iterator[tuple[int, Outcome]]:
         if not items:
             return
-        ctx = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(items)), mp_context=ctx)
-        try:
-            pending: dict[Future, int] = {pool.submit(fn, item): k for k, item in enumerate(items)}
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in sorted(done, key=pending.__getitem__):
-                    k = pending.pop(fut)
-                    exc = fut.exception()
-                    yield k, Outcome(value=None if exc else fut.result(), error=exc)
-        finally:
-            # on an interrupt, drop what has not started; finished runs are already stored
-            pool.shutdown(wait=True, cancel_futures=True)
+        pool = ProcessPool(min(self.workers, len(items)), self.max_attempts)
+        for k, value, error in pool.map_unordered(fn, items):
+            yield k, Outcome(value=value, error=error)
 
 
 def make_backend(name: str = "local", workers: int | None = None) -> Backend:
