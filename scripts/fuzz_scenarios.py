@@ -37,6 +37,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--determinism-every", type=int, default=10)
     parser.add_argument("--show", type=int, default=3, help="failures printed in full")
+    parser.add_argument("--save-failures", type=Path, default=None,
+                        help="append every failing scenario to this JSON-lines file")
     args = parser.parse_args()
 
     counts: Counter[str] = Counter()  # one outcome per scenario
@@ -77,6 +79,9 @@ def main() -> int:
             kind = "invariant violated" if isinstance(exc, AssertionError) else "crash"
             counts[kind] += 1
             by_mechanism[(mech, kind)] += 1
+            if args.save_failures is not None:
+                with args.save_failures.open("a") as f:
+                    f.write(json.dumps(data) + "\n")
             if len(failures) < args.show:
                 failures.append(
                     f"--- {kind}: {type(exc).__name__}: {exc}\n"

@@ -42,6 +42,16 @@ def _requests_no_load(d: dict) -> None:
         p["web"]["mean_rps"] = 0.0
 
 
+def _requests_overloaded(d: dict) -> None:
+    # 2 cores of 40 ms serve 50/s; 200/s arrive: the queue drains long after each epoch
+    d["web_model"] = "requests"
+    d["horizon_s"] = 1800.0
+    d["federation"]["members"] = ["gpu_rich"]
+    d["providers"][0]["pools"]["cpu"] = 2
+    d["providers"][0]["web"]["mean_rps"] = 200.0
+    d["providers"][1]["web"]["mean_rps"] = 10.0
+
+
 def _epoch_longer_than_horizon(d: dict) -> None:
     d["federation"]["epoch_s"] = 10 * d["horizon_s"]
 
@@ -52,6 +62,7 @@ CORNERS = {
     "no workload at all": _idle,
     "a one-member federation": _one_member,
     "request-level web with zero load": _requests_no_load,
+    "request-level web far beyond its cores": _requests_overloaded,
     "an epoch longer than the horizon": _epoch_longer_than_horizon,
 }
 

@@ -63,7 +63,7 @@ def compare(
     own = sc.federation.mechanism
     params = {n: (dict(own.params) if n == own.name else {}) for n in names}
     for name in names:  # unknown names and bad parameters fail before any run
-        make(name, params[name], prepared.trust_code, where=f"--mechanisms {name}")
+        make(name, params[name], prepared.trust_code, where="--mechanisms")
     backend = make_backend("local", workers)
     folder = OwnedDir(out or Path("results") / f"{sc.name}-compare", "compare")
     seeds = [sc.seed + k for k in range(n_seeds)]

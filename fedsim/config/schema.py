@@ -18,6 +18,12 @@ POOL_KEY = re.compile(r"^(cpu|gpu:[A-Za-z0-9_.\-]+)$")
 SAFE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 SAFE_NAME_HELP = "1-64 letters, digits, '_', '.' or '-', starting with a letter or digit"
 MAX_SEED = 2**63 - 1
+# Upper bounds far beyond any real system, so that no product of inputs overflows to inf
+# (a run would otherwise end with a non-finite ledger after all its work).
+MAX_USD_PER_UNIT = 1e6  # per unit-hour, GPU-hour, GB or request
+MAX_DURATION_S = 1e10  # ~300 years
+MAX_RATIO = 1e6  # peak-to-trough, speed ratios
+MAX_MS = 1e9
 
 
 def invalid_at(subpath: str, message: str) -> PydanticCustomError:
@@ -49,6 +55,8 @@ class Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
+Usd = Annotated[float, Field(ge=0, le=MAX_USD_PER_UNIT)]
+
 # YAML has lists, not tuples: tuple fields accept a list (their items stay strict)
 NameTuple = Annotated[tuple[str, ...], Field(strict=False)]
 
@@ -59,8 +67,8 @@ class OperatingCost(Frozen):
     ``idle`` is paid for every unit whether used or not; ``busy`` replaces it while busy.
     """
 
-    busy_usd_per_unit_h: dict[str, float] = Field(default_factory=dict)
-    idle_usd_per_unit_h: dict[str, float] = Field(default_factory=dict)
+    busy_usd_per_unit_h: dict[str, Usd] = Field(default_factory=dict)
+    idle_usd_per_unit_h: dict[str, Usd] = Field(default_factory=dict)
 
     def pool_keys(self) -> set[str]:
         return set(self.busy_usd_per_unit_h) | set(self.idle_usd_per_unit_h)
@@ -88,9 +96,9 @@ class Duration(Frozen):
     """Distribution of a job's run time on the reference GPU type (whole gang)."""
 
     dist: Literal["lognormal", "exponential", "fixed"] = "lognormal"
-    median_s: float = Field(3600.0, gt=0)
-    sigma: float = Field(1.0, ge=0)
-    max_s: float | None = Field(None, gt=0)
+    median_s: float = Field(3600.0, gt=0, le=MAX_DURATION_S)
+    sigma: float = Field(1.0, ge=0, le=10.0)
+    max_s: float | None = Field(None, gt=0, le=MAX_DURATION_S)
 
 
 class DnnWorkload(Frozen):
@@ -100,7 +108,7 @@ class DnnWorkload(Frozen):
     gpu_mix: dict[int, float] = Field(default_factory=lambda: {1: 1.0})
     duration: Duration = Duration()
     job_type_mix: dict[str, float]
-    diurnal_peak_to_trough: float = Field(1.0, ge=1.0)
+    diurnal_peak_to_trough: float = Field(1.0, ge=1.0, le=MAX_RATIO)
     diurnal_phase_s: float = 0.0
 
     @field_validator("gpu_mix", mode="before")
@@ -132,27 +140,27 @@ class DnnWorkload(Frozen):
 
 class Sla(Frozen):
     percentile: float = Field(0.95, gt=0, lt=1)
-    latency_ms: float = Field(200.0, gt=0)
+    latency_ms: float = Field(200.0, gt=0, le=MAX_MS)
 
 
 class WebWorkload(Frozen):
     """An interactive service: diurnal Poisson requests, M/M/c on the cores assigned."""
 
     mean_rps: float = Field(ge=0)
-    peak_to_trough: float = Field(1.0, ge=1.0)
+    peak_to_trough: float = Field(1.0, ge=1.0, le=MAX_RATIO)
     phase_s: float = 0.0
-    service_ms: float = Field(gt=0)
+    service_ms: float = Field(gt=0, le=MAX_MS)
     sla: Sla = Sla()
-    revenue_usd_per_request: float = Field(ge=0)
-    penalty_usd_per_violation: float = Field(0.0, ge=0)
+    revenue_usd_per_request: Usd
+    penalty_usd_per_violation: Usd = 0.0
 
 
 class Prices(Frozen):
     """What a provider charges its own customers."""
 
-    dnn_usd_per_gpu_h: float = Field(ge=0, description="per reference-GPU-hour of work")
-    dnn_wait_penalty_usd_per_gpu_h: float = Field(
-        0.0, ge=0, description="refunded to the customer per GPU-hour a job waits in queue"
+    dnn_usd_per_gpu_h: Usd = Field(description="per reference-GPU-hour of work")
+    dnn_wait_penalty_usd_per_gpu_h: Usd = Field(
+        0.0, description="refunded to the customer per GPU-hour a job waits in queue"
     )
 
 
@@ -162,7 +170,9 @@ class Provider(Frozen):
     pools: dict[str, NonNegativeInt]
     cost: OperatingCost = OperatingCost()
     prices: Prices
-    cpu_speed: float = Field(1.0, gt=0, description="core speed relative to the reference core")
+    cpu_speed: float = Field(
+        1.0, ge=1 / MAX_RATIO, le=MAX_RATIO, description="core speed relative to the reference core"
+    )
     dnn: DnnWorkload | None = None
     web: WebWorkload | None = None
 
@@ -201,17 +211,17 @@ class Provider(Frozen):
 
 class Link(Frozen):
     between: Annotated[tuple[str, str], Field(strict=False)]
-    bandwidth_gbps: float = Field(gt=0)
-    rtt_ms: float = Field(ge=0)
+    bandwidth_gbps: float = Field(gt=0, le=MAX_MS)
+    rtt_ms: float = Field(ge=0, le=MAX_MS)
 
 
 class Network(Frozen):
     """WAN between providers: a default link, per-pair overrides, and an egress price."""
 
-    bandwidth_gbps: float = Field(10.0, gt=0)
-    rtt_ms: float = Field(40.0, ge=0)
+    bandwidth_gbps: float = Field(10.0, gt=0, le=MAX_MS)
+    rtt_ms: float = Field(40.0, ge=0, le=MAX_MS)
     links: Annotated[tuple[Link, ...], Field(strict=False)] = ()
-    egress_usd_per_gb: float = Field(0.02, ge=0)
+    egress_usd_per_gb: Usd = 0.02
 
 
 class ProfileJob(Frozen):
@@ -261,7 +271,9 @@ class Affinity(Frozen):
     gavel_csv: str | None = None
     profile: ProfileAffinity | None = None
     reference_gpu: str
-    dataset_gb: float = Field(10.0, ge=0, description="data moved when a job starts remotely")
+    dataset_gb: float = Field(
+        10.0, ge=0, le=1e9, description="data moved when a job starts remotely"
+    )
 
     @field_validator("table", mode="before")
     @classmethod

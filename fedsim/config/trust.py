@@ -71,7 +71,7 @@ class PluginFamily:
         """The class a name stands for, under the trust rule (see the module docstring).
 
         ``where`` is the YAML path of the plug-in's spec, named in errors."""
-        subject = f"{where}.name" if where else f"{self.label} {name!r}"
+        subject = _at(where, "name", f"{self.label} {name!r}")
         specs = self.available()
         if name in specs:
             return self._load(specs[name], subject)
@@ -134,12 +134,12 @@ class PluginFamily:
 
         ``where`` is the YAML path of the plug-in's spec (``federation.mechanism``)."""
         cls = self.resolve(name, trusted, where)
-        params_at = f"{where}.params" if where else f"{self.label} {name!r} parameter"
+        params_at = _at(where, "params", f"{self.label} {name!r} parameter")
         kwargs = validate_params(cls, dict(params or {}), params_at, self.error)
         try:
             return cls(**kwargs)
         except (TypeError, ValueError) as exc:
-            subject = f"{where}.params" if where else f"{self.label} {name!r}"
+            subject = _at(where, "params", f"{self.label} {name!r}")
             raise self.error(f"{subject}: invalid parameters for {name!r}: {exc}") from None
 
     def describe(self, name: str) -> str:
@@ -153,6 +153,14 @@ class PluginFamily:
 
 
 _CONTAINERS = (tuple, list, dict, set, frozenset, abc.Sequence, abc.Mapping)
+
+
+def _at(where: str | None, part: str, default: str) -> str:
+    """Where an error is: a YAML path (``federation.mechanism.name``), a command-line
+    option as given (``--mechanisms``), or the plug-in itself."""
+    if where is None:
+        return default
+    return where if where.startswith("--") else f"{where}.{part}"
 
 
 @lru_cache(maxsize=256)
@@ -204,6 +212,6 @@ def validate_params(
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"] if p != "[key]")
         more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-        sep = " " if params_at.endswith("parameter") else "."
+        sep = " " if params_at.endswith("parameter") or params_at.startswith("--") else "."
         raise error(f"{params_at}{sep}{where}: {clean_message(first)}{more}") from None
     return {k: getattr(checked, k) for k in params}

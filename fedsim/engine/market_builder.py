@@ -68,7 +68,8 @@ def build_snapshot(world: World, dnn: DnnCluster, web: WebPlan, epoch: int, t_s:
         wan = np.zeros(n_m)
         mean_ref_h = sum(dnn.ref_duration_s[j] for j in jobs) / len(jobs) / 3600.0
         if mean_ref_h > 0 and runnable.any():
-            fastest_h = mean_ref_h * float(slow[np.isfinite(slow)].min())
+            # (at least a second: an absurdly fast GPU type must not divide by zero)
+            fastest_h = max(mean_ref_h * float(slow[np.isfinite(slow)].min()), 1.0 / 3600.0)
             # one data transfer amortised over the job, wherever it could run remotely
             wan = np.where(
                 runnable.any(axis=1) & (member_ids != o), data_cost / (n * fastest_h), 0.0

@@ -164,7 +164,9 @@ def settle_web(
                 )
                 n = out.requests if out else lam * epoch_s
                 v = out.violations if out else n
-                busy_core_s = out.busy_core_s if out else 0.0
+                # queues restart empty every epoch and drain past its end when overloaded;
+                # the epoch's own cores cannot have been busy longer than the epoch
+                busy_core_s = min(out.busy_core_s, cores * epoch_s) if out else 0.0
             else:
                 n = lam * epoch_s
                 if cores <= 0 or threshold_s <= 0:

@@ -32,6 +32,11 @@ class DiurnalRate:
             raise ValueError(f"phase_s must be finite, got {self.phase_s!r}")
 
     @property
+    def day_phase_s(self) -> float:
+        """The phase within a day (a phase of days and hours means the same hour)."""
+        return math.fmod(self.phase_s, DAY_S)
+
+    @property
     def amplitude(self) -> float:
         """A = (r-1)/(r+1) in [0, 1)."""
         return (self.peak_to_trough - 1.0) / (self.peak_to_trough + 1.0)
@@ -48,7 +53,7 @@ class DiurnalRate:
         """λ(t) at time(s) ``t_s``."""
         t = np.asarray(t_s, dtype=float)
         lam = self.mean_per_s * (
-            1.0 + self.amplitude * np.sin(2.0 * np.pi * (t - self.phase_s) / DAY_S)
+            1.0 + self.amplitude * np.sin(2.0 * np.pi * (t - self.day_phase_s) / DAY_S)
         )
         return float(lam) if lam.ndim == 0 else lam
 
@@ -62,7 +67,8 @@ class DiurnalRate:
         # ∫ sin(w(t-φ)) dt over [t0, t1] = (cos(w(t0-φ)) - cos(w(t1-φ))) / w
         #   = 2·sin(w(t1+t0-2φ)/2)·sin(w(t1-t0)/2) / w   (product form: no cancellation)
         half = 0.5 * w * (t1_s - t0_s)
-        integral = 2.0 * math.sin(0.5 * w * (t1_s + t0_s - 2.0 * self.phase_s)) * math.sin(half) / w
+        phase = self.day_phase_s
+        integral = 2.0 * math.sin(0.5 * w * (t1_s + t0_s - 2.0 * phase)) * math.sin(half) / w
         return self.mean_per_s * (1.0 + self.amplitude * integral / (t1_s - t0_s))
 
     def expected_count(self, t0_s: float, t1_s: float) -> float:

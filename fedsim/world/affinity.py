@@ -27,6 +27,8 @@ import numpy.typing as npt
 
 from fedsim.errors import ScenarioError, TraceError
 
+MAX_WORKERS = 100_000  # the dense table holds every count up to the largest measured
+MAX_STEPS_PER_S = 1e12  # beyond any device; keeps n_workers x steps/s finite
 GAVEL_COLUMNS = ("job_type", "batch_size", "scale_factor", "gpu_type", "steps_per_s")
 
 # (job_type, gpu_type) -> {n_workers: steps_per_s}
@@ -89,14 +91,16 @@ class AffinityTable:
                 by_n: dict[int, float] = {}
                 for n, value in raw.items():
                     n_int = _as_int(n)
-                    if n_int is None or n_int < 1:
+                    if n_int is None or not 1 <= n_int <= MAX_WORKERS:
                         raise ScenarioError(
-                            f"{where}: worker count must be an integer >= 1, got {n!r}"
+                            f"{where}: worker count must be an integer in [1, {MAX_WORKERS}], "
+                            f"got {n!r}"
                         )
                     v = _as_float(value)
-                    if v is None or v < 0:
+                    if v is None or not 0 <= v <= MAX_STEPS_PER_S:
                         raise ScenarioError(
-                            f"{where}.{n_int}: steps_per_s must be a number >= 0, got {value!r}"
+                            f"{where}.{n_int}: steps_per_s must be a number in "
+                            f"[0, {MAX_STEPS_PER_S:g}], got {value!r}"
                         )
                     by_n[n_int] = v
                 points[(str(job), str(gpu))] = by_n
@@ -241,15 +245,16 @@ def _gavel_row(path: Path, line: int, row: dict) -> tuple[str, str, int, float]:
     if not job or not gpu:
         raise TraceError(f"{path}: line {line}: empty job_type or gpu_type")
     n = _as_int(row["scale_factor"])
-    if n is None or n < 1:
+    if n is None or not 1 <= n <= MAX_WORKERS:
         raise TraceError(
-            f"{path}: line {line}: scale_factor must be an integer >= 1, "
+            f"{path}: line {line}: scale_factor must be an integer in [1, {MAX_WORKERS}], "
             f"got {row['scale_factor']!r}"
         )
     v = _as_float(row["steps_per_s"])
-    if v is None or v < 0:
+    if v is None or not 0 <= v <= MAX_STEPS_PER_S:
         raise TraceError(
-            f"{path}: line {line}: steps_per_s must be a number >= 0, got {row['steps_per_s']!r}"
+            f"{path}: line {line}: steps_per_s must be a number in [0, {MAX_STEPS_PER_S:g}], "
+            f"got {row['steps_per_s']!r}"
         )
     return (f"{job}/{batch}" if batch else job), gpu, n, v
 

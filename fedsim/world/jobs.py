@@ -191,7 +191,7 @@ def generate_jobs(
     n = int(rng.poisson(rate_max_per_s * horizon_s))
     arrival_s = np.sort(rng.random(n) * horizon_s)
     if amp > 0:
-        phase = 2.0 * np.pi * (arrival_s - diurnal_phase_s) / DAY_S
+        phase = 2.0 * np.pi * (arrival_s - math.fmod(diurnal_phase_s, DAY_S)) / DAY_S
         keep = rng.random(n) * (1.0 + amp) < 1.0 + amp * np.cos(phase)
         arrival_s = arrival_s[keep]
         n = len(arrival_s)
