@@ -221,7 +221,7 @@ CASES = [
          mutate=at("providers[1].cost.idle_usd_per_unit_h.cpu", -0.1)),
     Case("price-negative", ("providers[0].prices.dnn_usd_per_gpu_h: must be >= 0",),
          mutate=at("providers[0].prices.dnn_usd_per_gpu_h", -1)),
-    Case("cpu-speed-zero", ("providers[0].cpu_speed: must be > 0",),
+    Case("cpu-speed-zero", ("providers[0].cpu_speed: must be >= 1e-06",),
          mutate=at("providers[0].cpu_speed", 0)),
     Case("sla-unattainable", ("providers[0].web.sla", "unattainable"),
          mutate=at("providers[0].web.sla.latency_ms", 10)),

@@ -13,7 +13,6 @@ check for a fresh seed; the seeds here are fixed, so the tests are deterministic
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -92,12 +91,9 @@ def test_determinism_and_mix_order() -> None:
     assert not np.array_equal(a.arrival_s[:10], _gen(seed=4).arrival_s[:10])
 
 
-def test_million_jobs_fast() -> None:
-    t0 = time.perf_counter()
+def test_million_jobs_vectorised() -> None:
     b = _gen(horizon_s=10_000 * 3600.0)  # 100/h for 10,000 h: 1e6 jobs
-    elapsed = time.perf_counter() - t0
-    assert abs(len(b) - 1e6) < Z * 1e3
-    assert elapsed < 2.0  # ~0.2 s measured; a per-job Python loop would take seconds
+    assert abs(len(b) - 1e6) < Z * 1e3  # (timing: benchmarks/, never asserted here)
 
 
 def test_window_concat_take() -> None:

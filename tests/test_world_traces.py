@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fedsim.errors import ScenarioError, TraceError
+from fedsim.errors import FedsimWarning, ScenarioError, TraceError
 from fedsim.world.traces import (
     philly_cluster_sizes,
     read_azure_llm,
@@ -62,8 +62,7 @@ def _read(path: Path, mapping: dict = MAPPING, t0: float = 0.0, t1: float | None
 
 
 def test_philly_counts_times_and_gpu_hours(philly_read: tuple, raw_philly: list[dict]) -> None:
-    out, elapsed = philly_read
-    assert elapsed < 2.0  # ~0.25 s measured for 82k rows
+    out, _ = philly_read
     assert list(out) == ["gpu_rich", "cpu_rich"]
     for provider in out:
         mine = [r for r in raw_philly if MAPPING.get(r["cluster"]) == provider]
@@ -107,7 +106,8 @@ def test_philly_window_and_stable_types(
 
 
 def test_philly_unmapped_provider_and_arguments(philly_path: Path) -> None:
-    out = _read(philly_path, {"6214e9": "a", "no-such-cluster": "b"})
+    with pytest.warns(FedsimWarning, match=r"cluster\(s\) no-such-cluster have no jobs"):
+        out = _read(philly_path, {"6214e9": "a", "no-such-cluster": "b"})
     assert len(out["b"]) == 0 and out["b"].job_types == TYPES
     with pytest.raises(ScenarioError, match="t_end_s"):
         _read(philly_path, t0=10.0, t1=5.0)
