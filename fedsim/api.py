@@ -11,10 +11,11 @@ from fedsim.config.budget import RunEstimate, RunLimits, check_budget
 from fedsim.config.loader import load_scenario
 from fedsim.config.schema import Scenario
 from fedsim.config.trust import normalise_trusted
+from fedsim.engine.build import build_world
 from fedsim.engine.feasibility import unrunnable
 from fedsim.engine.simulation import EpochObserver, RunTables, Simulation
 from fedsim.engine.web import check_web
-from fedsim.engine.world import World, build_world
+from fedsim.engine.world import World
 from fedsim.errors import FedsimWarning, ScenarioError, in_scenario
 from fedsim.mechanisms import make
 from fedsim.results.result import Result
@@ -87,7 +88,7 @@ def prepare(
         spec = sc.federation.mechanism
         make(spec.name, spec.params, trusted, where=MECHANISM_AT)
         check_web(sc)
-        world = build_world(sc)
+        world = build_world(sc, trusted)
         if sc.dnn_trace is not None:
             est = check_budget(sc, limits, trace_jobs=float(len(world.jobs)))
         _check_workload(world)
@@ -115,7 +116,9 @@ def simulate(
         where=MECHANISM_AT if mechanism_name is None else None,
     )
     check_web(scenario)
-    return Simulation(world or build_world(scenario), mech, progress, observer).run()
+    if world is None:
+        world = build_world(scenario, normalise_trusted(trust_code))
+    return Simulation(world, mech, progress, observer).run()
 
 
 def run(

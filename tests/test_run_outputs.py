@@ -70,22 +70,17 @@ def test_dnn_revenue_and_gpu_cost_recomputed_from_jobs(day_run: Result) -> None:
     by = day_run.ledger.groupby("provider", observed=True).sum(numeric_only=True)
     for p in sc.providers:
         own = jobs[jobs["owner"] == p.name]
-        started = own[own["start_s"].notna()]
-        run_from = started["start_s"]  # remote jobs first move their data: use run time ratio
-        service = started["finish_s"] - run_from
-        done = np.clip((horizon - run_from) / service, 0, 1)
-        # the transfer delay is part of [start, finish) but not of the work; for the
-        # revenue check, a finished job counts whole and an unfinished one pro rata
-        done = np.where(started["finish_s"] <= horizon, 1.0, done)
-        revenue = (
-            p.prices.dnn_usd_per_gpu_h * started["n_gpus"] * started["ref_duration_s"] / 3600 * done
-        ).sum()
-        assert by.loc[p.name, "revenue_dnn_usd"] == pytest.approx(revenue, rel=2e-3)
+        # customers pay for the work done: all of a finished job, the part a running one did
+        done_ref_s = own["ref_duration_s"] - own["remaining_ref_s"]
+        assert (own.loc[own["status"] == "finished", "remaining_ref_s"] == 0).all()
+        assert (own.loc[own["status"] == "queued", "remaining_ref_s"]
+                == own.loc[own["status"] == "queued", "ref_duration_s"]).all()  # no preemption
+        revenue = (p.prices.dnn_usd_per_gpu_h * own["n_gpus"] * done_ref_s / 3600).sum()
+        assert by.loc[p.name, "revenue_dnn_usd"] == pytest.approx(revenue, rel=1e-9)
 
         hosted = jobs[jobs["host"] == p.name]
-        busy_gpu_h = (
-            hosted["n_gpus"] * (np.minimum(hosted["finish_s"], horizon) - hosted["start_s"]) / 3600
-        ).sum()
+        end_s = hosted["finish_s"].fillna(horizon)  # still running at the horizon
+        busy_gpu_h = (hosted["n_gpus"] * (end_s - hosted["start_s"]) / 3600).sum()
         assert by.loc[p.name, "gpu_busy_h"] == pytest.approx(busy_gpu_h, rel=1e-9)
         gpu_cost = 0.0
         for key, count in p.gpu_pools.items():
@@ -106,7 +101,8 @@ def test_payments_recomputed_from_jobs_and_clearings(day_run: Result) -> None:
     epoch_s = day_run.scenario.federation.epoch_s
     jobs = day_run.jobs
     remote = jobs[jobs["host"].notna() & (jobs["host"] != jobs["owner"])]
-    held_h = remote["n_gpus"] * (np.minimum(remote["finish_s"], horizon) - remote["start_s"]) / 3600
+    end_s = remote["finish_s"].fillna(horizon)  # still running at the horizon
+    held_h = remote["n_gpus"] * (end_s - remote["start_s"]) / 3600
     gpu_pay = (remote["price_usd_per_gpu_h"] * held_h).groupby(remote["host"], observed=True).sum()
     cl = day_run.clearings
     web = cl[(cl["resource"] == "cpu") & (cl["owner"] != cl["host"])]

@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "run": "fedsim.cli.run_cmd:run",
     "validate": "fedsim.cli.run_cmd:validate",
     "mechanisms": "fedsim.cli.mechanisms_cmd:mechanisms",
+    "schedulers": "fedsim.cli.schedulers_cmd:schedulers",
     "compare": "fedsim.cli.compare_cmd:compare",
     "coalitions": "fedsim.cli.coalitions_cmd:coalitions",
     "perfmodel": "fedsim.cli.perfmodel_cmd:perfmodel",

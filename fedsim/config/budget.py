@@ -27,6 +27,8 @@ BYTES_PER_QUEUED_REQUEST = 64.0  # request-level web: one epoch's arrays at a ti
 CPU_S_PER_JOB = 60e-6
 CPU_S_PER_EPOCH = 2e-3
 CPU_S_PER_REQUEST = 1e-6
+CPU_S_PER_ROUND = 5e-3  # a local scheduler's decision (an LP for the fairness policies)
+BYTES_PER_ROUND = 64.0
 EVENTS_PER_JOB = 3.0  # arrive, start, finish
 DEFAULT_MAX_CPU_H = 48.0
 DEFAULT_MEMORY_SHARE = 0.5  # of this machine's physical memory
@@ -63,6 +65,7 @@ class RunEstimate:
     requests: float
     memory_bytes: float
     cpu_s: float
+    rounds: float = 0.0
 
 
 def _diurnal_peak(mean: float, peak_to_trough: float) -> float:
@@ -87,15 +90,27 @@ def estimate(scenario: Scenario, trace_jobs: float = 0.0) -> RunEstimate:
                 requests += p.web.mean_rps * horizon_s
                 peak = _diurnal_peak(p.web.mean_rps, p.web.peak_to_trough)
                 peak_epoch_requests = max(peak_epoch_requests, peak * min(epoch_s, horizon_s))
+    rounds = 0.0
+    for p in scenario.providers:
+        spec = p.scheduler or scenario.local_scheduler
+        if spec.round_s:  # None: the policy's default (checked when it is built)
+            rounds += horizon_s / spec.round_s
     events = EVENTS_PER_JOB * jobs + epochs
     memory = (
+        BYTES_PER_ROUND * rounds
+        +
         BYTES_PER_JOB * jobs
         + BYTES_PER_EVENT * events
         + BYTES_PER_EPOCH * epochs
         + BYTES_PER_QUEUED_REQUEST * peak_epoch_requests
     )
-    cpu_s = CPU_S_PER_JOB * jobs + CPU_S_PER_EPOCH * epochs + CPU_S_PER_REQUEST * requests
-    return RunEstimate(epochs, jobs, events, requests, memory, cpu_s)
+    cpu_s = (
+        CPU_S_PER_JOB * jobs
+        + CPU_S_PER_EPOCH * epochs
+        + CPU_S_PER_REQUEST * requests
+        + CPU_S_PER_ROUND * rounds
+    )
+    return RunEstimate(epochs, jobs, events, requests, memory, cpu_s, rounds)
 
 
 def _size(x: float) -> str:
@@ -140,6 +155,15 @@ def _culprit(scenario: Scenario, trace_jobs: float) -> str:
         ((BYTES_PER_JOB + EVENTS_PER_JOB * BYTES_PER_EVENT) * trace_jobs, "dnn_trace"),
     ]
     for k, p in enumerate(scenario.providers):
+        spec = p.scheduler or scenario.local_scheduler
+        if spec.round_s:
+            at = f"providers[{k}].scheduler" if p.scheduler else "local_scheduler"
+            terms.append(
+                (
+                    BYTES_PER_ROUND * horizon_s / spec.round_s * 1e4,  # time, not memory
+                    f"{at}.round_s ({spec.round_s:g} s over {horizon_s:g} s)",
+                )
+            )
         if p.dnn is not None:
             jobs = p.dnn.rate_per_h * horizon_s / 3600.0
             terms.append(

@@ -164,6 +164,23 @@ class Prices(Frozen):
     )
 
 
+class SchedulerSpec(Frozen):
+    """A provider's local scheduler: a registered name (``fifo``, ``las``,
+    ``max_min_fairness``, ...), its parameters, the time between its decisions (null: the
+    policy's own default; 0: at every arrival and completion) and the cost of a
+    preemption (checkpoint and restore: seconds a resumed job holds its GPUs idle)."""
+
+    name: str = "fifo"
+    params: dict[str, Any] = Field(default_factory=dict)
+    round_s: float | None = Field(None, ge=0, le=MAX_DURATION_S)
+    preemption_cost_s: float = Field(0.0, ge=0, le=MAX_DURATION_S)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+
 class Provider(Frozen):
     name: str = Field(pattern=SAFE_NAME)
     region: str = "default"
@@ -175,6 +192,7 @@ class Provider(Frozen):
     )
     dnn: DnnWorkload | None = None
     web: WebWorkload | None = None
+    scheduler: SchedulerSpec | None = Field(None, description="default: local_scheduler")
 
     @field_validator("pools")
     @classmethod
@@ -333,7 +351,9 @@ class Scenario(Frozen):
     seed: int = Field(0, ge=0, le=MAX_SEED)
     horizon_s: float = Field(gt=0)
     web_model: Literal["fluid", "requests"] = "fluid"
-    local_scheduler: Literal["fifo"] = "fifo"
+    local_scheduler: SchedulerSpec = Field(
+        default_factory=SchedulerSpec, description="every provider's, unless it sets its own"
+    )
     providers: Annotated[tuple[Provider, ...], Field(strict=False, min_length=1)]
     network: Network = Network()
     affinity: Affinity

@@ -14,6 +14,7 @@ of it this reader refuses, each with one line naming the file and the line:
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Node] = {}
         for key_node, _ in node.value:
+            if key_node.tag == _FLOAT and _EXPONENT.match(str(key_node.value)):
+                key_node.tag = _STR  # a key such as Philly's cluster 6214e9 is a name
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue  # '<<' merges are allowed to be overridden by explicit keys
             key = self.construct_object(key_node, deep=True)
@@ -47,6 +50,16 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                 )
             seen[key] = key_node
         return super().construct_mapping(node, deep=deep)
+
+
+# YAML 1.1 (PyYAML) reads ``1e6`` and ``2e-3`` as strings: a float needs a dot there. YAML
+# 1.2 and every user read them as numbers, so this loader does too (ints stay ints: the
+# int resolver is tried first).
+# Keys keep YAML 1.1's reading: names such as Philly's virtual cluster ``6214e9`` stay
+# names.
+_FLOAT, _STR = "tag:yaml.org,2002:float", "tag:yaml.org,2002:str"
+_EXPONENT = re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
+_UniqueKeyLoader.add_implicit_resolver(_FLOAT, _EXPONENT, list("-+0123456789"))
 
 
 def _expanded_size(root: yaml.Node) -> int:

@@ -5,7 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-KINDS = ("arrive", "reject", "start", "finish", "market", "solve_failed", "web")
+KINDS = (
+    "arrive",
+    "reject",
+    "start",
+    "preempt",
+    "finish",
+    "market",
+    "solve_failed",
+    "schedule_failed",
+    "web",
+)
 
 
 class EventLog:

@@ -31,10 +31,13 @@ class Snapshot:
 
 
 def _dnn_classes(world: World, dnn: DnnCluster) -> dict[tuple[int, int, int], list[int]]:
+    """Members' waiting jobs (never started, or preempted) by owner, type and gang size,
+    each class in arrival order."""
     groups: dict[tuple[int, int, int], list[int]] = {}
+    jobs = dnn.jobs
     for o in world.members:
-        for j in dnn.queues[o]:
-            groups.setdefault((o, dnn.job_type[j], dnn.n_gpus[j]), []).append(j)
+        for j in sorted(dnn.queued[o]):
+            groups.setdefault((o, jobs.job_type[j], jobs.n_gpus[j]), []).append(j)
     return groups
 
 
@@ -45,7 +48,7 @@ def build_snapshot(world: World, dnn: DnnCluster, web: WebPlan, epoch: int, t_s:
     cpu = world.cpu_index
     cap = np.zeros((n_m, n_r))
     for m, i in enumerate(members):
-        cap[m, :n_g] = dnn.free[i]
+        cap[m, :n_g] = dnn.occ.free[i]
         cap[m, cpu] = web.free_cores[i]
     marginal = world.busy_cost_usd_per_unit_h - world.idle_cost_usd_per_unit_h
     cost = marginal[list(members)]
@@ -57,16 +60,16 @@ def build_snapshot(world: World, dnn: DnnCluster, web: WebPlan, epoch: int, t_s:
     need_rows, aff_rows, wan_rows = [], [], []
     data_cost = world.dataset_gb * world.egress_usd_per_gb
     member_ids = np.asarray(members)
-    member_gpu_capacity = np.asarray(dnn.capacity, dtype=float).reshape(world.n_providers, n_g)[
-        member_ids
-    ]
+    member_gpu_capacity = np.asarray(dnn.occ.capacity, dtype=float).reshape(
+        world.n_providers, n_g
+    )[member_ids]
     for (o, k, n), jobs in sorted(_dnn_classes(world, dnn).items()):
         slow = np.asarray(dnn.slowdown(k, n))
         aff = np.zeros((n_m, n_r))
         runnable = np.isfinite(slow)[None, :] & (member_gpu_capacity >= n)  # [m, g]
         aff[:, :n_g] = np.where(runnable, 1.0 / slow, 0.0)
         wan = np.zeros(n_m)
-        mean_ref_h = sum(dnn.ref_duration_s[j] for j in jobs) / len(jobs) / 3600.0
+        mean_ref_h = sum(dnn.jobs.remaining_ref_s[j] for j in jobs) / len(jobs) / 3600.0
         if mean_ref_h > 0 and runnable.any():
             # (at least a second: an absurdly fast GPU type must not divide by zero)
             fastest_h = max(mean_ref_h * float(slow[np.isfinite(slow)].min()), 1.0 / 3600.0)
@@ -124,19 +127,6 @@ def build_snapshot(world: World, dnn: DnnCluster, web: WebPlan, epoch: int, t_s:
         granularity_units=np.array(gran),
         epoch=epoch,
         t_s=t_s,
-        epoch_s=world.scenario.federation.epoch_s,
+        epoch_s=world.epoch_s,
     )
     return Snapshot(market=market, classes=tuple(classes), member_index=members)
-
-
-def round_blocks(amounts: np.ndarray, block: float) -> np.ndarray:
-    """Whole blocks per cell from fractional amounts: floors, then the remaining
-    ``round(total/block) − Σ floors`` blocks to the largest remainders (ties: lowest index)."""
-    scaled = np.asarray(amounts, dtype=float) / block
-    floors = np.floor(scaled + 1e-9)
-    extra = round(scaled.sum() + 1e-9) - int(floors.sum())
-    if extra > 0:
-        remainder = scaled - floors
-        order = np.lexsort((np.arange(len(scaled)), -remainder))
-        floors[order[:extra]] += 1
-    return floors.astype(np.int64)

@@ -1,28 +1,31 @@
-"""One run: a simpy Environment with job arrivals and the market every epoch.
+"""One run: a simpy Environment with job arrivals, completions, local scheduling rounds
+and the federation market every epoch, in the order of ``engine.clock``.
 
-Between epochs every provider runs its own FIFO scheduler on its own GPUs. At the start
-of each epoch the engine snapshots a ``Market`` among the members (queued jobs, web
-overflow, free capacity), calls the mechanism, and applies its ``Clearing``: whole jobs
-are started where it placed them, remote web cores are assigned for the epoch, and the
-epoch's transfers are booked.
+Between epochs every provider's local scheduler runs its own GPUs. At the start of each
+epoch the engine snapshots a ``Market`` among the members (waiting jobs, web overflow,
+free capacity), calls the mechanism, and applies its ``Clearing``: whole jobs start where
+it placed them, remote web cores are assigned for the epoch, and transfers are booked.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import simpy
 
 from fedsim.engine import tables
+from fedsim.engine.clock import ARRIVAL, MARKET, ROUND, At, run_until
 from fedsim.engine.dnn import DnnCluster
 from fedsim.engine.events import EventLog
 from fedsim.engine.ledger import Ledger
-from fedsim.engine.market_builder import Snapshot, build_snapshot, round_blocks
+from fedsim.engine.local import LocalScheduling
+from fedsim.engine.market_builder import Snapshot, build_snapshot
+from fedsim.engine.placement import Placed, place
 from fedsim.engine.web import plan_web, settle_web
 from fedsim.engine.world import World
 from fedsim.errors import AccountingError
@@ -85,7 +88,10 @@ def _can_trade(market: Market) -> bool:
 
 
 class Simulation:
-    """Simulate one world under one mechanism. Construct, then call :meth:`run` once."""
+    """Simulate one world under one mechanism. Construct, then call :meth:`run` once.
+
+    ``fast_paths=False`` runs every local scheduler through its pure function (the
+    fast paths give the same results; tests compare the two)."""
 
     def __init__(
         self,
@@ -93,68 +99,87 @@ class Simulation:
         mechanism: Mechanism,
         progress: ProgressCallback | None = None,
         observer: EpochObserver | None = None,
+        fast_paths: bool = True,
     ):
         self.world = world
         self.mechanism = mechanism
         self.progress = progress
         self.observer = observer
         self.fallback = Isolated()
-        sc = world.scenario
-        self.epoch_s = sc.federation.epoch_s
-        self.horizon_s = sc.horizon_s
-        self.n_epochs = max(1, math.ceil(self.horizon_s / self.epoch_s - 1e-9))
+        self.epoch_s = world.epoch_s
+        self.horizon_s = world.horizon_s
+        self.n_epochs = world.n_epochs
         self.env = simpy.Environment()
         self.ledger = Ledger(world.providers, self.n_epochs, self.epoch_s)
         self.log = EventLog()
         self.dnn = DnnCluster(world, self.ledger, self.log, self._schedule)
-        self._clearing_rows: list[tuple] = []
+        self.local = LocalScheduling(
+            world, self.dnn.jobs, self.dnn.occ, self.dnn.queued, self.dnn.running,
+            start=self.dnn.start, stop=self.dnn.preempt, failed=self._scheduler_failed,
+            fast_paths=fast_paths,
+        )
+        self.dnn.on_freed = self.local.on_change
+        self._clearing_rows: list[tables.ClearingRow] = []
         self._price_rows: list[np.ndarray] = []
-        self._epoch_rows: list[tuple] = []
+        self._epoch_rows: list[tables.EpochRow] = []
         self.mechanism_s = 0.0
         self._web_sizing: dict = {}
         self._web_tails: dict = {}
 
-    def _schedule(
-        self, delay_s: float, callback: Callable[[simpy.Event], None], value: int
-    ) -> None:
-        self.env.timeout(delay_s, value).callbacks.append(callback)
+    def _schedule(self, delay_s: float, priority: int, callback: Callable[[Any], None],
+                  value: Any) -> None:
+        At(self.env, delay_s, priority, value).callbacks.append(callback)
 
-    # --- processes ---------------------------------------------------------------------
+    def _scheduler_failed(self, t_s: float, provider: int, why: str) -> None:
+        self.log.add(t_s, "schedule_failed", -1, provider, provider, -1, 0.0, detail=why)
+
+    # --- arrivals: one pending event at a time -------------------------------------------
 
     def _start_arrivals(self) -> None:
-        """Arrivals as a chain of timeouts: cheaper than resuming a generator process per
-        job, with one pending arrival event at a time."""
         self._arrival_s = self.world.jobs.arrival_s.tolist()
         self._n_arriving = sum(1 for t in self._arrival_s if t < self.horizon_s)
         self._next_arrival = 0
-        self._on_arrival(None)
+        if self._n_arriving:
+            self._schedule(self._arrival_s[0], ARRIVAL, self._on_arrival, None)
 
-    def _admit_arrivals(self) -> None:
-        """Admit every job that has arrived by now (the market calls this first, so a job
-        arriving at an epoch boundary is in that epoch's market)."""
+    def _on_arrival(self, _event: Any) -> None:
         j, now, arrival, n = self._next_arrival, self.env.now, self._arrival_s, self._n_arriving
+        owner, dnn, local = self.dnn.jobs.owner, self.dnn, self.local
         while j < n and arrival[j] <= now:
-            self.dnn.arrive(j, now)
+            if dnn.arrive(j, now):
+                local.on_change(owner[j], now)
             j += 1
         self._next_arrival = j
+        if j < n:
+            self._schedule(arrival[j] - now, ARRIVAL, self._on_arrival, None)
 
-    def _on_arrival(self, _event: simpy.Event | None) -> None:
-        self._admit_arrivals()
-        j = self._next_arrival
-        if j < self._n_arriving:
-            self.env.timeout(self._arrival_s[j] - self.env.now).callbacks.append(self._on_arrival)
+    # --- rounds of round-based local schedulers ----------------------------------------
 
-    def _market(self):  # simpy process
-        for e in range(self.n_epochs):
-            t0 = e * self.epoch_s
-            t1 = min(t0 + self.epoch_s, self.horizon_s)
-            self._run_epoch(e, t0, t1)
-            if self.progress is not None:
-                self.progress(t0)
-            yield self.env.timeout(t1 - t0)
-            self._close_epoch(e, t1 - t0)
+    def _start_rounds(self) -> None:
+        for i, round_s in enumerate(self.world.round_s):
+            if round_s > 0.0:
+                self._schedule(0.0, ROUND, self._on_round, (i, 0))
 
-    # --- one epoch -----------------------------------------------------------------------
+    def _on_round(self, event: Any) -> None:
+        i, k = event.value
+        self.local.decide(i, self.env.now)
+        t_next = (k + 1) * self.world.round_s[i]
+        if t_next < self.horizon_s:
+            self._schedule(t_next - self.env.now, ROUND, self._on_round, (i, k + 1))
+
+    # --- the market, every epoch ---------------------------------------------------------
+
+    def _on_market(self, event: Any) -> None:
+        e = event.value
+        t0 = e * self.epoch_s
+        t1 = min(t0 + self.epoch_s, self.horizon_s)
+        if e > 0:
+            self._close_epoch(e - 1, self.epoch_s, t0)
+        self._run_epoch(e, t0, t1)
+        if self.progress is not None:
+            self.progress(t0)
+        if e + 1 < self.n_epochs:
+            self._schedule((e + 1) * self.epoch_s - self.env.now, MARKET, self._on_market, e + 1)
 
     def _clear(self, snap: Snapshot) -> tuple[Clearing, bool]:
         """The mechanism's clearing; if it raises anything, or returns a clearing the
@@ -183,114 +208,54 @@ class Simulation:
         return clearing, fallback
 
     def _run_epoch(self, e: int, t0: float, t1: float) -> None:
-        world, dnn = self.world, self.dnn
-        self._admit_arrivals()
+        world = self.world
         web = plan_web(world, t0, t1, self._web_sizing)
-        snap = build_snapshot(world, dnn, web, e, t0)
+        snap = build_snapshot(world, self.dnn, web, e, t0)
         clearing, fallback = self._clear(snap)
-        market = snap.market
         self.ledger.budget_balanced[e] = clearing.budget_balanced
-        x = np.asarray(clearing.allocation_units)
-        prices = np.asarray(clearing.price_usd_per_unit_h)
-        members = snap.member_index
-        cpu = world.cpu_index
-        remote_cores: dict[tuple[int, int], int] = {}
-        cpu_price: dict[tuple[int, int], float] = {}
-        placed_units = np.zeros_like(x)
-        for d, cls in enumerate(snap.classes):
-            if not np.any(x[d] > 1e-9):
-                continue
-            block = float(cls.n_gpus if cls.kind == "dnn" else 1)
-            counts = round_blocks(x[d].ravel(), block).reshape(x[d].shape)
-            if cls.kind == "web":
-                for m in np.flatnonzero(counts[:, cpu]):
-                    host = members[m]
-                    cores = int(min(counts[m, cpu], web.free_cores[host]))
-                    if host != cls.owner and cores > 0:
-                        remote_cores[(cls.owner, host)] = cores
-                        cpu_price[(cls.owner, host)] = float(prices[m, cpu])
-                        placed_units[d, m, cpu] = cores
-                continue
-            queue = iter(cls.jobs)
-            for flat in np.lexsort((np.arange(counts.size), -counts.ravel())):
-                m, g = divmod(int(flat), counts.shape[1])
-                host = members[m]
-                for _ in range(int(counts[m, g])):
-                    if dnn.free[host][g] < cls.n_gpus:
-                        break
-                    j = next(queue, None)
-                    if j is None:
-                        break
-                    dnn.queues[cls.owner].remove(j)
-                    price = float(prices[m, g]) if host != cls.owner else 0.0
-                    dnn.start(j, host, g, t0, price)
-                    placed_units[d, m, g] += cls.n_gpus
-        settle_web(
-            world, web, remote_cores, cpu_price, self.ledger, e, t0, t1 - t0, self._web_tails
-        )
+        placed = place(snap, clearing, self.dnn, web, world.cpu_index, t0)
+        settle_web(world, web, placed.remote_cores, placed.cpu_price, self.ledger, e, t0,
+                   t1 - t0, self._web_tails)
         hours = (t1 - t0) / 3600.0
-        for m, i in enumerate(members):
+        for m, i in enumerate(snap.member_index):
             self.ledger.add("transfer_usd", e, i, float(clearing.transfer_usd_per_h[m]) * hours)
-        self._record(e, t0, snap, clearing, placed_units, fallback)
+        self._record(e, t0, snap, clearing, placed, fallback)
         if self.observer is not None:
-            self.observer(e, market, clearing)
-        self.log.add(
-            t0, "market", -1, -1, -1, -1, float(market.demand_units.sum()), detail=clearing.status
-        )
+            self.observer(e, snap.market, clearing)
+        self.log.add(t0, "market", -1, -1, -1, -1, float(snap.market.demand_units.sum()),
+                     detail=clearing.status)
 
-    def _record(
-        self,
-        e: int,
-        t0: float,
-        snap: Snapshot,
-        clearing: Clearing,
-        placed: np.ndarray,
-        fallback: bool,
-    ) -> None:
+    def _record(self, e: int, t0: float, snap: Snapshot, clearing: Clearing, placed: Placed,
+                fallback: bool) -> None:
         market = snap.market
         x = np.asarray(clearing.allocation_units)
-        for d, m, r in zip(*np.nonzero((x > 1e-9) | (placed > 0)), strict=True):
-            self._clearing_rows.append(
-                (
-                    e,
-                    t0,
-                    market.demand_labels[d],
-                    snap.classes[d].owner,
-                    snap.member_index[m],
-                    int(r),
-                    float(x[d, m, r]),
-                    float(placed[d, m, r]),
-                    float(clearing.price_usd_per_unit_h[m, r]),
-                )
-            )
-        self._price_rows.append(np.asarray(clearing.price_usd_per_unit_h).copy())
+        units = placed.units
+        price = np.asarray(clearing.price_usd_per_unit_h)
+        for d, m, r in zip(*np.nonzero((x > 1e-9) | (units > 0)), strict=True):
+            self._clearing_rows.append(tables.ClearingRow(
+                e, t0, market.demand_labels[d], snap.classes[d].owner, snap.member_index[m],
+                int(r), float(x[d, m, r]), float(units[d, m, r]), float(price[m, r]),
+            ))
+        self._price_rows.append(price.copy())
         welfare = clearing.info.get("welfare_usd_per_h")
         if welfare is None:
             welfare = clearing.welfare_usd_per_h(market) if market.n_demand else 0.0
-        self._epoch_rows.append(
-            (
-                e,
-                t0,
-                clearing.status,
-                fallback,
-                market.n_demand,
-                float(market.demand_units.sum()),
-                float(x.sum()),
-                float(placed.sum()),
-                welfare,
-                float(np.sum(clearing.transfer_usd_per_h)),
-            )
-        )
+        self._epoch_rows.append(tables.EpochRow(
+            e, t0, clearing.status, fallback, market.n_demand, float(market.demand_units.sum()),
+            float(x.sum()), float(units.sum()), welfare,
+            float(np.sum(clearing.transfer_usd_per_h)),
+        ))
 
-    def _close_epoch(self, e: int, epoch_len_s: float) -> None:
+    def _close_epoch(self, e: int, epoch_len_s: float, t_end_s: float) -> None:
         """Book the epoch's GPU usage and operating cost (idle for all, busy on top)."""
         w, led = self.world, self.ledger
         hours = epoch_len_s / 3600.0
         cpu = w.cpu_index
         busy_h = np.zeros_like(w.capacity_units)
         busy_h[:, :cpu] = (
-            np.asarray(self.dnn.flush_busy(self.env.now), dtype=float).reshape(w.n_providers, cpu)
-            / 3600.0
+            np.asarray(self.dnn.occ.flush_busy(t_end_s), dtype=float).reshape(
+                w.n_providers, cpu
+            ) / 3600.0
         )
         busy_h[:, cpu] = [led.get("cpu_busy_h", e, i) for i in range(w.n_providers)]
         idle = w.idle_cost_usd_per_unit_h
@@ -310,17 +275,21 @@ class Simulation:
     def run(self) -> RunTables:
         started = time.perf_counter()
         self._start_arrivals()
-        self.env.process(self._market())
-        self.env.run(until=self.horizon_s + 1e-9)
-        self.dnn.settle_running(self.horizon_s)
+        self._schedule(0.0, MARKET, self._on_market, 0)
+        self._start_rounds()
+        run_until(self.env, self.horizon_s)
+        last = self.n_epochs - 1
+        self._close_epoch(last, self.horizon_s - last * self.epoch_s, self.horizon_s)
+        self.dnn.settle(self.horizon_s)
         self._check()
         wall_s = time.perf_counter() - started
+        w = self.world
         return RunTables(
-            events=self.log.to_frame(self.world.providers, self.world.resources),
-            jobs=tables.jobs_frame(self.world, self.dnn),
-            clearings=tables.clearings_frame(self.world, self._clearing_rows),
-            prices=tables.prices_frame(self.world, self._price_rows),
-            epochs=pd.DataFrame(self._epoch_rows, columns=list(tables.EPOCH_COLUMNS)),
+            events=self.log.to_frame(w.providers, w.resources),
+            jobs=tables.jobs_frame(w, self.dnn.jobs),
+            clearings=tables.clearings_frame(w, self._clearing_rows),
+            prices=tables.prices_frame(w, self._price_rows),
+            epochs=tables.epochs_frame(self._epoch_rows),
             ledger=self.ledger.to_frame(),
             budget_residual_usd=self.ledger.budget_residual_usd(),
             wall_s=wall_s,
@@ -329,8 +298,9 @@ class Simulation:
 
     def _check(self) -> None:
         self.ledger.check()
-        if self.dnn.violations:
-            raise AccountingError(f"pool above capacity or below zero: {self.dnn.violations[0]}")
+        if self.dnn.occ.violations:
+            first = self.dnn.occ.violations[0]
+            raise AccountingError(f"pool above capacity or below zero: {first}")
         counts = self.dnn.counts()
         arrived = int(np.sum(self.world.jobs.arrival_s < self.horizon_s))
         total = counts["finished"] + counts["running"] + counts["queued"] + counts["rejected"]

@@ -1,45 +1,53 @@
-"""The run's tables as DataFrames, built once from the engine's raw records."""
+"""The run's tables as DataFrames, built once from the engine's raw records (rows are
+named tuples; the event log keeps plain tuples of :data:`EVENT_FIELDS` on its hot path)."""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from fedsim.engine.dnn import DnnCluster
+from fedsim.engine.jobs import JobState, JobStatus
 from fedsim.engine.world import World
 
-EPOCH_COLUMNS = (
-    "epoch",
-    "t_s",
-    "status",
-    "fallback",
-    "n_demand_classes",
-    "demand_units",
-    "allocated_units",
-    "placed_units",
-    "planned_welfare_usd_per_h",
-    "transfer_sum_usd_per_h",
-)
-CLEARING_COLUMNS = (
-    "epoch",
-    "t_s",
-    "demand",
-    "owner",
-    "host",
-    "resource",
-    "allocated_units",
-    "placed_units",
-    "price_usd_per_unit_h",
-)
-STATUS_NAMES = {0: "not_arrived", 1: "queued", 2: "running", 3: "finished", 4: "rejected"}
+
+class EpochRow(NamedTuple):
+    epoch: int
+    t_s: float
+    status: str
+    fallback: bool
+    n_demand_classes: int
+    demand_units: float
+    allocated_units: float
+    placed_units: float
+    planned_welfare_usd_per_h: float
+    transfer_sum_usd_per_h: float
 
 
-def jobs_frame(w: World, d: DnnCluster) -> pd.DataFrame:
-    """One row per job that arrived within the horizon."""
+class ClearingRow(NamedTuple):
+    epoch: int
+    t_s: float
+    demand: str
+    owner: int
+    host: int
+    resource: int
+    allocated_units: float
+    placed_units: float
+    price_usd_per_unit_h: float
+
+
+def jobs_frame(w: World, jobs: JobState) -> pd.DataFrame:
+    """One row per job that arrived within the horizon: what it is, where and when it
+    ran, and its service (attained GPU-seconds, preemptions, queueing delay, seconds on
+    each GPU type)."""
     prov = list(w.providers)
+    n, n_g = len(jobs), len(w.gpu_types)
+    on_type = np.asarray(jobs.time_on_type_s, dtype=float).reshape(n, n_g)
+    status = np.asarray(jobs.status, dtype=np.int64)
     frame = pd.DataFrame(
         {
-            "job": np.arange(len(w.jobs)),
+            "job": np.arange(n),
             "owner": pd.Categorical.from_codes(w.jobs.owner, categories=prov),
             "job_type": pd.Categorical.from_codes(
                 w.jobs.job_type, categories=list(w.jobs.job_types)
@@ -47,22 +55,36 @@ def jobs_frame(w: World, d: DnnCluster) -> pd.DataFrame:
             "n_gpus": w.jobs.n_gpus,
             "ref_duration_s": w.jobs.ref_duration_s,
             "arrival_s": w.jobs.arrival_s,
-            "start_s": np.array(d.start_s),
-            "finish_s": np.array(d.finish_s),
-            "host": pd.Categorical.from_codes(np.array(d.host), categories=prov),
-            "gpu": pd.Categorical.from_codes(np.array(d.gpu), categories=list(w.resources)),
-            "price_usd_per_gpu_h": np.array(d.price),
-            "status": pd.Categorical([STATUS_NAMES[s] for s in d.status]),
+            "start_s": np.array(jobs.first_start_s),
+            "finish_s": np.array(jobs.finish_s),
+            "host": pd.Categorical.from_codes(np.array(jobs.host), categories=prov),
+            "gpu": pd.Categorical.from_codes(np.array(jobs.gpu), categories=list(w.resources)),
+            "price_usd_per_gpu_h": np.array(jobs.price),
+            "status": pd.Categorical.from_codes(
+                status, categories=[s.name.lower() for s in JobStatus]
+            ),
+            "remaining_ref_s": np.array(jobs.remaining_ref_s),
+            "attained_gpu_s": np.array(jobs.attained_gpu_s),
+            "preemptions": np.array(jobs.preemptions, dtype=np.int64),
+            "queue_delay_s": np.array(jobs.queue_delay_s),
+            **{f"time_on_{g}_s": on_type[:, k] for k, g in enumerate(w.gpu_types)},
         }
     )
     frame["jct_s"] = frame["finish_s"] - frame["arrival_s"]
-    return frame[frame["status"] != "not_arrived"].reset_index(drop=True)
+    arrived = status != JobStatus.NOT_ARRIVED
+    frame = frame[arrived].reset_index(drop=True)
+    frame["status"] = frame["status"].cat.remove_categories("not_arrived")
+    return frame
 
 
-def clearings_frame(w: World, rows: list[tuple]) -> pd.DataFrame:
+def epochs_frame(rows: list[EpochRow]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=list(EpochRow._fields))
+
+
+def clearings_frame(w: World, rows: list[ClearingRow]) -> pd.DataFrame:
     """Allocated and placed units per epoch, demand class, host and resource."""
     prov, res = list(w.providers), list(w.resources)
-    frame = pd.DataFrame(rows, columns=list(CLEARING_COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(ClearingRow._fields))
     frame["owner"] = pd.Categorical.from_codes(frame["owner"].astype(int), categories=prov)
     frame["host"] = pd.Categorical.from_codes(frame["host"].astype(int), categories=prov)
     frame["resource"] = pd.Categorical.from_codes(frame["resource"].astype(int), categories=res)

@@ -64,7 +64,7 @@ class WebPlan:
 
 
 def _rate(world: World, i: int) -> DiurnalRate | None:
-    web = world.scenario.providers[i].web
+    web = world.web[i]
     if web is None:
         return None
     return DiurnalRate(web.mean_rps, web.peak_to_trough, web.phase_s)
@@ -82,20 +82,20 @@ def plan_web(world: World, t0_s: float, t1_s: float, cache: SizingCache | None =
     lam, svc, lat, own, over, free, value = [], [], [], [], [], [], []
     members = set(world.members)
     cpu = world.cpu_index
-    for i, p in enumerate(world.scenario.providers):
+    for i, web in enumerate(world.web):
         capacity = int(world.capacity_units[i, cpu])
         rate = _rate(world, i)
-        if rate is None or p.web is None:
+        if rate is None or web is None:
             lam.append(0.0), svc.append(1.0), lat.append(1.0), own.append(0), over.append(0)
             free.append(capacity), value.append(0.0)
             continue
-        service_s = p.web.service_ms / 1000.0 / p.cpu_speed
-        latency_s = p.web.sla.latency_ms / 1000.0
+        service_s = web.service_ms / 1000.0 / world.cpu_speed[i]
+        latency_s = web.latency_s
         key = (i, t0_s % DAY_S, t1_s - t0_s)
         hit = cache.get(key) if cache is not None else None
         if hit is None:
             lam_i = rate.mean_rate_per_s(t0_s, t1_s)
-            hit = (lam_i, cores_needed(lam_i, service_s, latency_s, p.web.sla.percentile))
+            hit = (lam_i, cores_needed(lam_i, service_s, latency_s, web.percentile))
             if cache is not None:
                 cache[key] = hit
         lam_i, need = hit
@@ -103,7 +103,7 @@ def plan_web(world: World, t0_s: float, t1_s: float, cache: SizingCache | None =
         lam.append(lam_i), svc.append(service_s), lat.append(latency_s), own.append(own_i)
         over.append(need - own_i if i in members else 0)
         free.append(capacity - own_i)
-        value.append(lam_i * 3600.0 * p.web.revenue_usd_per_request / need if need else 0.0)
+        value.append(lam_i * 3600.0 * web.revenue_usd_per_request / need if need else 0.0)
     return WebPlan(*(tuple(x) for x in (lam, svc, lat, own, over, free, value)))
 
 
@@ -125,9 +125,9 @@ def settle_web(
     (owned by the run) memoises fluid response-time tails: rates repeat every day.
     """
     hours = epoch_s / 3600.0
-    requests_mode = world.scenario.web_model == "requests"
-    for o, p in enumerate(world.scenario.providers):
-        if p.web is None:
+    requests_mode = world.web_model == "requests"
+    for o, web in enumerate(world.web):
+        if web is None:
             continue
         sites = [(o, plan.own_cores[o], 0.0)]
         sites += [
@@ -141,12 +141,12 @@ def settle_web(
         for (host, cores, rtt_s), w in zip(sites, weights, strict=True):
             share = w / total_w if total_w > 0 else (1.0 if host == o else 0.0)
             lam = plan.lam_per_s[o] * share
-            service_s = p.web.service_ms / 1000.0 / world.cpu_speed[host]
+            service_s = web.service_ms / 1000.0 / world.cpu_speed[host]
             threshold_s = plan.latency_s[o] - rtt_s
             if requests_mode:
                 rate = _rate(world, o)
                 assert rate is not None
-                rng = stream(world.scenario.seed, f"web/{p.name}/{epoch}/{world.providers[host]}")
+                rng = stream(world.seed, f"web/{web.name}/{epoch}/{world.providers[host]}")
                 out = (
                     simulate_epoch_requests(
                         rng,
@@ -187,8 +187,8 @@ def settle_web(
                 price = cpu_price_usd_per_core_h.get((o, host), 0.0)
                 ledger.pay(epoch, o, host, price * cores * hours)
         ledger.add(
-            "revenue_web_usd", epoch, o, (requests - violations) * p.web.revenue_usd_per_request
+            "revenue_web_usd", epoch, o, (requests - violations) * web.revenue_usd_per_request
         )
-        ledger.add("sla_penalty_usd", epoch, o, violations * p.web.penalty_usd_per_violation)
+        ledger.add("sla_penalty_usd", epoch, o, violations * web.penalty_usd_per_violation)
         ledger.add("web_requests", epoch, o, requests)
         ledger.add("web_violations", epoch, o, violations)

@@ -84,11 +84,15 @@ def solve_lp(
     maximize: bool = True,
     solver: str = "highs",
     fallback: bool = True,
+    interior: bool = False,
 ) -> LPSolution:
     """Solve ``opt cost·x s.t. row_lower ≤ A x ≤ row_upper, col_lower ≤ x ≤ col_upper``.
 
     ``solver`` is ``"highs"`` (default; on failure CBC is tried when ``fallback``) or
-    ``"cbc"``. Raises ``SolveError`` when no solver returns an optimum.
+    ``"cbc"``. ``interior`` asks HiGHS for its interior-point method without crossover:
+    when the optimum is not unique, it returns a point inside the optimal face (as other
+    interior-point solvers do) instead of a vertex. Raises ``SolveError`` when no solver
+    returns an optimum.
     """
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
@@ -100,7 +104,7 @@ def solve_lp(
     if solver == "cbc":
         return _solve_cbc(*args)
     try:
-        return _solve_highs(*args)
+        return _solve_highs(*args, interior=interior)
     except SolveError as highs_error:
         if not fallback:
             raise
@@ -167,8 +171,14 @@ def run_highs(h: highspy.Highs) -> None:
         raise SolveError(f"HiGHS: {h.modelStatusToString(status)}")
 
 
-def _solve_highs(cost, a: Csc, row_lo, row_hi, col_lo, col_hi, maximize) -> LPSolution:
+def _solve_highs(
+    cost, a: Csc, row_lo, row_hi, col_lo, col_hi, maximize, interior: bool = False
+) -> LPSolution:
     h = highs_model(cost, a, row_lo, row_hi, col_lo, col_hi, maximize)
+    if interior:  # presolve would fix free variables at bounds: a vertex again
+        h.setOptionValue("solver", "ipm")
+        h.setOptionValue("run_crossover", "off")
+        h.setOptionValue("presolve", "off")
     run_highs(h)
     sol = h.getSolution()
     return LPSolution(

@@ -153,9 +153,9 @@ def check_invariants(result: Any) -> None:
 
 
 def check_capacity_from_events(result: Any) -> None:
-    """Replay start and finish events in log order: no GPU pool ever above its capacity
-    or below zero."""
-    ev = result.events[result.events["kind"].isin(["start", "finish"])]
+    """Replay start, preempt and finish events in log order: no GPU pool ever above its
+    capacity or below zero."""
+    ev = result.events[result.events["kind"].isin(["start", "preempt", "finish"])]
     capacity = {
         (p.name, key): units
         for p in result.scenario.providers for key, units in p.pools.items()

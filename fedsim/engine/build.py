@@ -1,0 +1,230 @@
+"""Build the world of a run from a validated scenario: pools, costs, network, affinity,
+web services, local schedulers, and the realised workload (jobs per provider, from their
+named random streams)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from fedsim.config.schema import Provider, Scenario
+from fedsim.engine.streams import stream
+from fedsim.engine.world import CPU, JobArrays, WebSpec, World
+from fedsim.errors import FedsimError, ScenarioError, TraceError
+from fedsim.world.affinity import AffinityTable
+from fedsim.world.jobs import DurationSpec, JobBatch, generate_jobs
+from fedsim.world.profile_affinity import affinity_from_profile
+from fedsim.world.traces import read_philly
+
+
+def _affinity(scenario: Scenario) -> AffinityTable:
+    spec = scenario.affinity
+    if spec.profile is not None:
+        try:
+            table = affinity_from_profile(spec.profile)
+        except ScenarioError:
+            raise
+        except FedsimError as exc:
+            raise ScenarioError(f"affinity.profile: {exc}") from None
+    elif spec.gavel_csv is not None:
+        try:
+            table = AffinityTable.from_gavel_csv(spec.gavel_csv)
+        except FedsimError as exc:
+            raise ScenarioError(f"affinity.gavel_csv: {exc}") from None
+    else:
+        table = AffinityTable.from_mapping(spec.table or {})
+    if spec.reference_gpu not in table.gpu_types:
+        raise ScenarioError(
+            f"affinity.reference_gpu: {spec.reference_gpu!r} has no throughput entries; "
+            f"known GPU types: {', '.join(table.gpu_types)}"
+        )
+    return table
+
+
+def _check_job_types(mix: dict[str, float], table: AffinityTable, where: str) -> None:
+    unknown = sorted(set(mix) - set(table.job_types))
+    if unknown:
+        raise ScenarioError(
+            f"{where}: unknown job type(s) {', '.join(unknown)}; the affinity table knows: "
+            f"{', '.join(table.job_types)}"
+        )
+
+
+def _network(scenario: Scenario, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    n = len(names)
+    net = scenario.network
+    rtt_s = np.full((n, n), net.rtt_ms / 1000.0)
+    bw = np.full((n, n), net.bandwidth_gbps)
+    index = {name: k for k, name in enumerate(names)}
+    for link in net.links:
+        a, b = index[link.between[0]], index[link.between[1]]
+        rtt_s[a, b] = rtt_s[b, a] = link.rtt_ms / 1000.0
+        bw[a, b] = bw[b, a] = link.bandwidth_gbps
+    np.fill_diagonal(rtt_s, 0.0)
+    np.fill_diagonal(bw, np.inf)
+    return rtt_s, bw
+
+
+def _generated_jobs(
+    scenario: Scenario, k: int, job_types: tuple[str, ...], table: AffinityTable
+) -> JobBatch | None:
+    p = scenario.providers[k]
+    if p.dnn is None:
+        return None
+    _check_job_types(p.dnn.job_type_mix, table, f"providers[{k}].dnn.job_type_mix")
+    d = p.dnn
+    return generate_jobs(
+        stream(scenario.seed, f"dnn/{p.name}"),
+        horizon_s=scenario.horizon_s,
+        rate_per_h=d.rate_per_h,
+        gpu_mix=d.gpu_mix,
+        duration=DurationSpec(
+            dist=d.duration.dist,
+            median_s=d.duration.median_s,
+            sigma=d.duration.sigma,
+            max_s=d.duration.max_s,
+        ),
+        job_type_mix=d.job_type_mix,
+        job_types=job_types,
+        diurnal_peak_to_trough=d.diurnal_peak_to_trough,
+        diurnal_phase_s=d.diurnal_phase_s,
+    )
+
+
+def _trace_jobs(
+    scenario: Scenario, job_types: tuple[str, ...], table: AffinityTable
+) -> dict[str, JobBatch]:
+    tr = scenario.dnn_trace
+    if tr is None:
+        return {}
+    _check_job_types(tr.job_type_mix, table, "dnn_trace.job_type_mix")
+    if not Path(tr.path).is_file():
+        raise ScenarioError(f"dnn_trace.path: trace file not found: {tr.path}")
+    try:
+        return read_philly(
+            tr.path,
+            cluster_to_provider=tr.cluster_to_provider,
+            t_start_s=tr.start_s,
+            t_end_s=tr.start_s + scenario.horizon_s,
+            rng=stream(scenario.seed, "trace/job_types"),
+            job_types=job_types,
+            job_type_mix=tr.job_type_mix,
+        )
+    except TraceError as exc:
+        raise ScenarioError(f"dnn_trace.path: {exc}") from None
+
+
+def _web(p: Provider) -> WebSpec | None:
+    if p.web is None:
+        return None
+    w = p.web
+    return WebSpec(
+        name=p.name,
+        mean_rps=w.mean_rps,
+        peak_to_trough=w.peak_to_trough,
+        phase_s=w.phase_s,
+        service_ms=w.service_ms,
+        latency_s=w.sla.latency_ms / 1000.0,
+        percentile=w.sla.percentile,
+        revenue_usd_per_request=w.revenue_usd_per_request,
+        penalty_usd_per_violation=w.penalty_usd_per_violation,
+    )
+
+
+def _schedulers(
+    scenario: Scenario, trusted: tuple[str, ...]
+) -> tuple[tuple, tuple[float, ...], tuple[float, ...]]:
+    """Each provider's local scheduler (its own, or the scenario's default), its round
+    length and its preemption cost."""
+    from fedsim.schedulers.registry import make
+
+    made, rounds, costs = [], [], []
+    for k, p in enumerate(scenario.providers):
+        spec = p.scheduler or scenario.local_scheduler
+        where = f"providers[{k}].scheduler" if p.scheduler else "local_scheduler"
+        sched = make(spec.name, spec.params, trusted, where=where)
+        made.append(sched)
+        rounds.append(float(spec.round_s if spec.round_s is not None else sched.default_round_s))
+        costs.append(float(spec.preemption_cost_s))
+    return tuple(made), tuple(rounds), tuple(costs)
+
+
+def build_world(scenario: Scenario, trust_code: Iterable[str] = ()) -> World:
+    """Resolve a scenario into arrays and realise its workload (deterministic in the seed).
+
+    ``trust_code`` lists the ``module:Class`` plug-ins (schedulers) the user trusts."""
+    table = _affinity(scenario)
+    names = tuple(p.name for p in scenario.providers)
+    gpu_types = tuple(sorted({g for p in scenario.providers for g in p.gpu_pools}))
+    for k, p in enumerate(scenario.providers):
+        for g in p.gpu_pools:
+            if g not in table.gpu_types:
+                raise ScenarioError(
+                    f"providers[{k}].pools.gpu:{g}: the affinity table has no throughput for "
+                    f"GPU type {g!r}; its GPU types: {', '.join(table.gpu_types)}"
+                )
+    resources = (*(f"gpu:{g}" for g in gpu_types), CPU)
+    n_i, n_r = len(names), len(resources)
+    cap = np.zeros((n_i, n_r))
+    idle = np.zeros((n_i, n_r))
+    busy = np.zeros((n_i, n_r))
+    for i, p in enumerate(scenario.providers):
+        for r, key in enumerate(resources):
+            cap[i, r] = p.pools.get(key, 0)
+            idle[i, r] = p.cost.idle_usd_per_unit_h.get(key, 0.0)
+            busy[i, r] = p.cost.busy_usd_per_unit_h.get(key, idle[i, r])
+    rtt_s, bw = _network(scenario, names)
+
+    job_types = table.job_types
+    batches: dict[str, JobBatch] = {}
+    for k, p in enumerate(scenario.providers):
+        gen = _generated_jobs(scenario, k, job_types, table)
+        if gen is not None:
+            batches[p.name] = gen
+    for name, batch in _trace_jobs(scenario, job_types, table).items():
+        batches[name] = batches[name].concat(batch) if name in batches else batch
+    parts = [(names.index(n), b) for n, b in batches.items() if len(b)]
+    cols = {
+        "arrival_s": (float, [b.arrival_s for _, b in parts]),
+        "n_gpus": (np.int64, [b.n_gpus for _, b in parts]),
+        "job_type": (np.int64, [b.job_type for _, b in parts]),
+        "ref_duration_s": (float, [b.ref_duration_s for _, b in parts]),
+        "owner": (np.int64, [np.full(len(b), i) for i, b in parts]),
+    }
+    merged = {k: np.concatenate(v).astype(t) if v else np.zeros(0, t) for k, (t, v) in cols.items()}
+    order = np.argsort(merged["arrival_s"], kind="stable")
+    jobs = JobArrays(job_types=job_types, **{k: v[order] for k, v in merged.items()})
+
+    members = tuple(names.index(m) for m in scenario.member_names)
+    schedulers, round_s, preemption_cost_s = _schedulers(scenario, tuple(trust_code))
+    return World(
+        seed=scenario.seed,
+        horizon_s=scenario.horizon_s,
+        epoch_s=scenario.federation.epoch_s,
+        web_model=scenario.web_model,
+        providers=names,
+        members=members,
+        resources=resources,
+        gpu_types=gpu_types,
+        capacity_units=cap,
+        idle_cost_usd_per_unit_h=idle,
+        busy_cost_usd_per_unit_h=busy,
+        dnn_price_usd_per_gpu_h=np.array([p.prices.dnn_usd_per_gpu_h for p in scenario.providers]),
+        dnn_wait_penalty_usd_per_gpu_h=np.array(
+            [p.prices.dnn_wait_penalty_usd_per_gpu_h for p in scenario.providers]
+        ),
+        cpu_speed=np.array([p.cpu_speed for p in scenario.providers]),
+        rtt_s=rtt_s,
+        bandwidth_gbps=bw,
+        egress_usd_per_gb=scenario.network.egress_usd_per_gb,
+        dataset_gb=scenario.affinity.dataset_gb,
+        affinity=table,
+        reference_gpu=scenario.affinity.reference_gpu,
+        jobs=jobs,
+        web=tuple(_web(p) for p in scenario.providers),
+        schedulers=schedulers,
+        round_s=round_s,
+        preemption_cost_s=preemption_cost_s,
+    )

@@ -1,0 +1,46 @@
+"""The order of events at one instant, and the run loop.
+
+Events at the same simulated time are processed in this order, whatever order they were
+scheduled in (then first scheduled, first processed):
+
+1. ``FINISH``: jobs complete and free their GPUs (an event-driven local scheduler
+   refills them at once);
+2. ``ARRIVAL``: jobs arrive and queue (and may start on free GPUs);
+3. ``MARKET``: the epoch closes and the market clears on what is free and queued now;
+4. ``ROUND``: round-based local schedulers decide what runs until their next round.
+
+So a job finishing exactly at an epoch boundary frees its GPU before the market looks,
+and the market places work before the local rounds at the same instant reshuffle it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import simpy
+from simpy.events import Event
+
+FINISH, ARRIVAL, MARKET, ROUND = 0, 1, 2, 3
+
+
+class At(Event):
+    """An event ``delay`` seconds from now with an explicit ``priority`` (lower first at
+    equal times) and a ``value`` for its callbacks; like ``simpy.Timeout``, whose
+    constructor it mirrors, plus the priority."""
+
+    def __init__(self, env: simpy.Environment, delay: float, priority: int, value: Any = None):
+        if delay < 0:
+            raise ValueError(f"negative delay {delay}")
+        self.env = env
+        self.callbacks = []
+        self._value = value
+        self._ok = True
+        env.schedule(self, priority, delay)  # type: ignore[arg-type]
+
+
+def run_until(env: simpy.Environment, horizon_s: float) -> None:
+    """Process every event at or before ``horizon_s`` (a closed horizon: a job finishing
+    exactly at the horizon finishes), and nothing after it."""
+    peek, step = env.peek, env.step
+    while peek() <= horizon_s:
+        step()
