@@ -18,10 +18,10 @@ from fedsim.engine.web import check_web
 from fedsim.engine.world import World
 from fedsim.errors import FedsimWarning, ScenarioError, in_scenario
 from fedsim.mechanisms import make
+from fedsim.mechanisms.registry import BASELINE
 from fedsim.results.result import Result
 from fedsim.results.summary import summarize
 
-BASELINE = "isolated"
 MECHANISM_AT = "federation.mechanism"
 Progress = Callable[[str, float], None]
 

@@ -164,3 +164,25 @@ def test_broken_schedulers_fail_the_checker(fault: str, prop: str) -> None:
     cls = _BrokenNonPreemptive if fault == "preempts" else _Broken
     with pytest.raises((SchedulerConformanceError, ValueError), match=prop):
         check(cls(fault), n_snapshots=20, seed=0)
+
+
+def test_the_documented_scheduler_example_conforms_and_runs(repo_root, monkeypatch) -> None:
+    import re
+    import sys
+    import types
+
+    from fedsim.api import run
+    from fedsim.config import scenario_from_dict
+    from tests.helpers.scenarios import two_provider_dict
+
+    readme = (repo_root / "README.md").read_text()
+    text = readme.split("Writing a scheduler is the same", 1)[1]
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    module = types.ModuleType("my_schedulers")
+    monkeypatch.setitem(sys.modules, "my_schedulers", module)
+    exec(compile(code, "README.md", "exec"), module.__dict__)
+    assert check(module.SmallestFirst(), n_snapshots=15) == 15
+    data = two_provider_dict(horizon_s=6 * 3600)
+    data["local_scheduler"] = {"name": "my_schedulers:SmallestFirst"}
+    result = run(scenario_from_dict(data), trust_code=["my_schedulers:SmallestFirst"])
+    assert (result.events["kind"] == "start").sum() > 0

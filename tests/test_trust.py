@@ -82,6 +82,18 @@ def test_code_probes_in_a_scenario_are_refused_and_nothing_runs(
         assert not (tmp_path / "out").exists()
 
 
+def test_a_scheduler_name_is_under_the_same_rule(tmp_path: Path) -> None:
+    trace = tmp_path / "pwned"
+    data = two_provider_dict(horizon_s=3600)
+    data["providers"][0]["scheduler"] = {"name": "os:system",
+                                         "params": {"command": f"touch {trace}"}}
+    proc = fedsim("validate", str(write(data, tmp_path / "s.yaml")))
+    one_line_error(proc, "providers[0].scheduler.name", "--trust-code")
+    proc = fedsim("validate", str(write(data, tmp_path / "s.yaml")), "--trust-code", "os:system")
+    one_line_error(proc, "providers[0].scheduler.name", "not a scheduler class")
+    assert not trace.exists()
+
+
 def test_set_override_cannot_smuggle_code(tmp_path: Path) -> None:
     trace = tmp_path / "pwned"
     scenario = write(two_provider_dict(horizon_s=3600), tmp_path / "s.yaml")

@@ -11,9 +11,8 @@ import numpy as np
 import pandas as pd
 
 from fedsim.analysis.run_metrics import paired_metrics
+from fedsim.mechanisms.registry import BASELINE, REFERENCE
 
-BASELINE = "isolated"
-REFERENCE = "lp_welfare"
 # metric column -> (title, kind) in display order; gains come first, one per member
 METRICS: tuple[tuple[str, str, str], ...] = (
     ("welfare_usd", "welfare\n$", "usd"),

@@ -13,18 +13,18 @@ if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
 
-BASELINES = ("isolated", "lp_welfare")
 
 
 def parse_mechanisms(text: str) -> list[str]:
     """Comma-separated names, baselines first (``isolated`` for gains, ``lp_welfare``
     for efficiency), duplicates dropped, order otherwise kept."""
     from fedsim.errors import FedsimError
+    from fedsim.mechanisms.registry import BASELINE, REFERENCE
 
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
         raise FedsimError("--mechanisms: give at least one mechanism name, e.g. lp_welfare,shapley")
-    return list(dict.fromkeys([*BASELINES, *names]))
+    return list(dict.fromkeys([BASELINE, REFERENCE, *names]))
 
 
 @click.command()

@@ -40,6 +40,7 @@ def run(
     """Simulate SCENARIO and write its results (events, clearings, ledger, summary)."""
     from fedsim.api import prepare
     from fedsim.api import run as run_scenario
+    from fedsim.mechanisms.registry import BASELINE
     from fedsim.results.owned import check_target_dir
 
     prepared = prepare(
@@ -53,7 +54,7 @@ def run(
     )
     check_target_dir(target, "run", needed_bytes=needed)  # before hours of simulation
     labels = {"run": sc.horizon_s}
-    if not no_baseline and sc.federation.mechanism.name != "isolated":
+    if not no_baseline and sc.federation.mechanism.name != BASELINE:
         labels["baseline"] = sc.horizon_s
     with sim_progress(labels, quiet=quiet) as update:
         result = run_scenario(prepared, baseline=not no_baseline, progress=update)

@@ -95,7 +95,7 @@ class OperatingCost(Frozen):
 class Duration(Frozen):
     """Distribution of a job's run time on the reference GPU type (whole gang)."""
 
-    dist: Literal["lognormal", "exponential", "fixed"] = "lognormal"
+    dist: Literal["lognormal", "exponential", "fixed", "gavel"] = "lognormal"
     median_s: float = Field(3600.0, gt=0, le=MAX_DURATION_S)
     sigma: float = Field(1.0, ge=0, le=10.0)
     max_s: float | None = Field(None, gt=0, le=MAX_DURATION_S)
@@ -107,7 +107,10 @@ class DnnWorkload(Frozen):
     rate_per_h: float = Field(ge=0)
     gpu_mix: dict[int, float] = Field(default_factory=lambda: {1: 1.0})
     duration: Duration = Duration()
-    job_type_mix: dict[str, float]
+    job_type_mix: dict[str, float] | Literal["all"] = Field(
+        description="weights by job type, or 'all': uniform over the affinity table's types "
+        "measured at the job's gang size (Gavel's generator)"
+    )
     diurnal_peak_to_trough: float = Field(1.0, ge=1.0, le=MAX_RATIO)
     diurnal_phase_s: float = 0.0
 
@@ -132,7 +135,9 @@ class DnnWorkload(Frozen):
 
     @field_validator("job_type_mix")
     @classmethod
-    def _type_mix(cls, mix: dict[str, float]) -> dict[str, float]:
+    def _type_mix(cls, mix: dict[str, float] | str) -> dict[str, float] | str:
+        if isinstance(mix, str):
+            return mix
         if not mix or sum(mix.values()) <= 0 or min(mix.values()) < 0:
             raise ValueError("must have at least one job type with a weight > 0, all >= 0")
         return mix
@@ -334,13 +339,26 @@ class Federation(Frozen):
 
 
 class DnnTrace(Frozen):
-    """Replay DNN jobs from a trace in the Philly format; maps virtual clusters to providers."""
+    """Replay DNN jobs from a trace: Philly's format (virtual clusters mapped to providers,
+    job types drawn from ``job_type_mix``: the trace has none) or Gavel's (job types and
+    work given; every job goes to ``provider``)."""
 
     path: str
-    format: Literal["philly"] = "philly"
-    cluster_to_provider: dict[str, str]
+    format: Literal["philly", "gavel"] = "philly"
+    cluster_to_provider: dict[str, str] = Field(default_factory=dict)
+    provider: str | None = Field(None, description="gavel: the provider owning every job")
     start_s: float = Field(0.0, ge=0, description="window start, from the trace's first job")
-    job_type_mix: dict[str, float]
+    job_type_mix: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _per_format(self) -> DnnTrace:
+        if self.format == "philly":
+            for key in ("cluster_to_provider", "job_type_mix"):
+                if not getattr(self, key):
+                    raise invalid_at(key, "required for format philly")
+        elif self.provider is None:
+            raise invalid_at("provider", "required for format gavel (who owns the jobs)")
+        return self
 
 
 class Scenario(Frozen):
@@ -380,6 +398,10 @@ class Scenario(Frozen):
             if link.between[0] == link.between[1]:
                 raise invalid_at(f"network.links[{k}].between", "a link joins two providers")
         if self.dnn_trace is not None:
+            owner = self.dnn_trace.provider
+            if owner is not None and owner not in names:
+                raise invalid_at("dnn_trace.provider", f"unknown provider {owner!r}; "
+                                 f"providers: {known}")
             for cluster, prov in self.dnn_trace.cluster_to_provider.items():
                 if prov not in names:
                     raise invalid_at(

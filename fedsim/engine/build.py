@@ -14,7 +14,8 @@ from fedsim.engine.streams import stream
 from fedsim.engine.world import CPU, JobArrays, WebSpec, World
 from fedsim.errors import FedsimError, ScenarioError, TraceError
 from fedsim.world.affinity import AffinityTable
-from fedsim.world.jobs import DurationSpec, JobBatch, generate_jobs
+from fedsim.world.gavel_trace import read_gavel
+from fedsim.world.jobs import ALL_TYPES, DurationSpec, JobBatch, generate_jobs
 from fedsim.world.profile_affinity import affinity_from_profile
 from fedsim.world.traces import read_philly
 
@@ -73,7 +74,8 @@ def _generated_jobs(
     p = scenario.providers[k]
     if p.dnn is None:
         return None
-    _check_job_types(p.dnn.job_type_mix, table, f"providers[{k}].dnn.job_type_mix")
+    if p.dnn.job_type_mix != ALL_TYPES:
+        _check_job_types(p.dnn.job_type_mix, table, f"providers[{k}].dnn.job_type_mix")
     d = p.dnn
     return generate_jobs(
         stream(scenario.seed, f"dnn/{p.name}"),
@@ -88,6 +90,7 @@ def _generated_jobs(
         ),
         job_type_mix=d.job_type_mix,
         job_types=job_types,
+        measured=table.measured_at,
         diurnal_peak_to_trough=d.diurnal_peak_to_trough,
         diurnal_phase_s=d.diurnal_phase_s,
     )
@@ -99,15 +102,19 @@ def _trace_jobs(
     tr = scenario.dnn_trace
     if tr is None:
         return {}
-    _check_job_types(tr.job_type_mix, table, "dnn_trace.job_type_mix")
     if not Path(tr.path).is_file():
         raise ScenarioError(f"dnn_trace.path: trace file not found: {tr.path}")
+    end_s = tr.start_s + scenario.horizon_s
     try:
+        if tr.format == "gavel":
+            batch = read_gavel(tr.path, table, scenario.affinity.reference_gpu, tr.start_s, end_s)
+            return {str(tr.provider): batch}
+        _check_job_types(tr.job_type_mix, table, "dnn_trace.job_type_mix")
         return read_philly(
             tr.path,
             cluster_to_provider=tr.cluster_to_provider,
             t_start_s=tr.start_s,
-            t_end_s=tr.start_s + scenario.horizon_s,
+            t_end_s=end_s,
             rng=stream(scenario.seed, "trace/job_types"),
             job_types=job_types,
             job_type_mix=tr.job_type_mix,

@@ -15,6 +15,7 @@ and the market places work before the local rounds at the same instant reshuffle
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import simpy
@@ -38,9 +39,16 @@ class At(Event):
         env.schedule(self, priority, delay)  # type: ignore[arg-type]
 
 
-def run_until(env: simpy.Environment, horizon_s: float) -> None:
+def run_until(
+    env: simpy.Environment, horizon_s: float, done: Callable[[], bool] | None = None
+) -> None:
     """Process every event at or before ``horizon_s`` (a closed horizon: a job finishing
-    exactly at the horizon finishes), and nothing after it."""
+    exactly at the horizon finishes), and nothing after it; stop earlier once ``done()``
+    (checked after each event)."""
     peek, step = env.peek, env.step
-    while peek() <= horizon_s:
+    if done is None:
+        while peek() <= horizon_s:
+            step()
+        return
+    while peek() <= horizon_s and not done():
         step()

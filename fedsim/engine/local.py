@@ -60,6 +60,7 @@ class LocalScheduling:
             for s, r in zip(world.schedulers, world.round_s, strict=True)
         ]
         self._memory: list[Any] = [None] * world.n_providers  # each scheduler's own
+        self._ref_cache: dict[tuple[int, int], float] = {}
         self.decisions = 0
 
     # --- when ---------------------------------------------------------------------------
@@ -99,58 +100,64 @@ class LocalScheduling:
 
     # --- the pure function ----------------------------------------------------------------
 
+    def _ref_steps(self, job_type: int, n_gpus: int) -> float:
+        key = (job_type, n_gpus)
+        cached = self._ref_cache.get(key)
+        if cached is None:
+            cached = self._ref_cache[key] = self.world.ref_steps_per_s(job_type, n_gpus)
+        return cached
+
     def snapshot(self, i: int, t_s: float) -> ClusterSnapshot:
         """What provider ``i``'s scheduler sees at ``t_s``."""
         w, jobs, n_g = self.world, self.jobs, len(self.world.gpu_types)
-        own_running = [j for j in self.running[i] if jobs.owner[j] == i]
-        waiting = [j for j in self.queued[i] if jobs.fits_home[j]]
-        ids = sorted(own_running + waiting)
-        pool = np.array(self.occ.capacity[i], dtype=np.int64)
-        guest = np.array(self.occ.guest[i], dtype=np.int64)
-        speed = np.zeros((len(ids), n_g))
-        ref = np.zeros(len(ids))
-        on_type = np.zeros((len(ids), n_g))
-        for k, j in enumerate(ids):
-            speed[k] = [1.0 / s if s < math.inf else 0.0 for s in jobs.slow[j]]
-            ref[k] = w.ref_steps_per_s(jobs.job_type[j], jobs.n_gpus[j])
-            on_type[k] = jobs.time_on_type(j)
-        running_on = np.array([jobs.gpu[j] if jobs.status[j] == JobStatus.RUNNING
-                               else NOT_RUNNING for j in ids], dtype=np.int64)
-        remaining = np.array([self._remaining(j, t_s) for j in ids])
-        attained = np.array([jobs.attained_gpu_s[j] for j in ids])
-        for k, j in enumerate(ids):  # count the current stint too
-            if running_on[k] >= 0:
-                held_s = t_s - jobs.stint_start_s[j]
-                attained[k] += jobs.n_gpus[j] * held_s
-                on_type[k, running_on[k]] += held_s
+        owner, fits_home = jobs.owner, jobs.fits_home
+        ids = sorted([j for j in self.running[i] if owner[j] == i]
+                     + [j for j in self.queued[i] if fits_home[j]])
+        n = len(ids)
+        running = np.array([jobs.status[j] == JobStatus.RUNNING for j in ids], dtype=bool)
+        gpu = np.array([jobs.gpu[j] for j in ids], dtype=np.int64)
+        running_on = np.where(running, gpu, NOT_RUNNING) if n else np.zeros(0, np.int64)
+        slow = np.array([jobs.slow[j] for j in ids], dtype=float).reshape(n, n_g)
+        with np.errstate(divide="ignore"):
+            speed = np.where(np.isfinite(slow), 1.0 / slow, 0.0)
+        job_type = np.array([jobs.job_type[j] for j in ids], dtype=np.int64)
+        n_gpus = np.array([jobs.n_gpus[j] for j in ids], dtype=np.int64)
+        ref = np.array([self._ref_steps(k, g) for k, g in zip(job_type.tolist(),
+                                                              n_gpus.tolist(), strict=True)])
+        on_type_s = jobs.time_on_type_s
+        on_type = np.array([on_type_s[j * n_g + g] for j in ids for g in range(n_g)],
+                           dtype=float).reshape(n, n_g)
+        attained = np.array([jobs.attained_gpu_s[j] for j in ids], dtype=float)
+        remaining = np.array([jobs.remaining_ref_s[j] for j in ids], dtype=float)
+        arrival = np.array([jobs.arrival_s[j] for j in ids], dtype=float)
+        for k in np.flatnonzero(running):  # count the current stints too
+            j = ids[k]
+            held_s = t_s - jobs.stint_start_s[j]
+            attained[k] += n_gpus[k] * held_s
+            on_type[k, running_on[k]] += held_s
+            remaining[k] -= jobs.done_ref_s(j, t_s)
         return ClusterSnapshot(
             provider=w.providers[i],
             t_s=t_s,
             round_s=self.round_s[i],
             gpu_types=w.gpu_types,
-            pool=pool,
-            guest_held=guest,
+            pool=np.array(self.occ.capacity[i], dtype=np.int64),
+            guest_held=np.array(self.occ.guest[i], dtype=np.int64),
             job=np.array(ids, dtype=np.int64),
-            job_type=np.array([jobs.job_type[j] for j in ids], dtype=np.int64),
+            job_type=job_type,
             job_types=w.affinity.job_types,
-            n_gpus=np.array([jobs.n_gpus[j] for j in ids], dtype=np.int64),
-            arrival_s=np.array([jobs.arrival_s[j] for j in ids]),
+            n_gpus=n_gpus,
+            arrival_s=arrival,
             running_on=running_on,
             speed=speed,
             steps_per_s=speed * ref[:, None],
             attained_gpu_s=attained,
             time_on_type_s=on_type,
-            waited_s=t_s - np.array([jobs.arrival_s[j] for j in ids]),
+            waited_s=t_s - arrival,
             remaining_ref_s=remaining,
-            work_ref_s=np.array([jobs.work_ref_s[j] for j in ids]),
+            work_ref_s=np.array([jobs.work_ref_s[j] for j in ids], dtype=float),
             memory=self._memory[i],
         )
-
-    def _remaining(self, j: int, t_s: float) -> float:
-        jobs = self.jobs
-        if jobs.status[j] == JobStatus.RUNNING:
-            return jobs.remaining_ref_s[j] - jobs.done_ref_s(j, t_s)
-        return jobs.remaining_ref_s[j]
 
     def decide(self, i: int, t_s: float) -> None:
         """Ask provider ``i``'s scheduler and apply its decision (stops first, so that

@@ -91,7 +91,9 @@ class Simulation:
     """Simulate one world under one mechanism. Construct, then call :meth:`run` once.
 
     ``fast_paths=False`` runs every local scheduler through its pure function (the
-    fast paths give the same results; tests compare the two)."""
+    fast paths give the same results; tests compare the two). ``stop_when_done`` ends the
+    run as soon as every job has arrived and none is waiting or running (to replay a
+    trace to its end; the ledger then stops at that time)."""
 
     def __init__(
         self,
@@ -100,9 +102,11 @@ class Simulation:
         progress: ProgressCallback | None = None,
         observer: EpochObserver | None = None,
         fast_paths: bool = True,
+        stop_when_done: bool = False,
     ):
         self.world = world
         self.mechanism = mechanism
+        self.stop_when_done = stop_when_done
         self.progress = progress
         self.observer = observer
         self.fallback = Isolated()
@@ -277,10 +281,11 @@ class Simulation:
         self._start_arrivals()
         self._schedule(0.0, MARKET, self._on_market, 0)
         self._start_rounds()
-        run_until(self.env, self.horizon_s)
-        last = self.n_epochs - 1
-        self._close_epoch(last, self.horizon_s - last * self.epoch_s, self.horizon_s)
-        self.dnn.settle(self.horizon_s)
+        run_until(self.env, self.horizon_s, self._all_done if self.stop_when_done else None)
+        end_s = self.env.now if self.stop_when_done else self.horizon_s
+        last = min(self.n_epochs - 1, int(end_s // self.epoch_s))
+        self._close_epoch(last, end_s - last * self.epoch_s, end_s)
+        self.dnn.settle(end_s)
         self._check()
         wall_s = time.perf_counter() - started
         w = self.world
@@ -296,6 +301,11 @@ class Simulation:
             mechanism_s=self.mechanism_s,
         )
 
+    def _all_done(self) -> bool:
+        dnn = self.dnn
+        return (self._next_arrival >= self._n_arriving
+                and not any(dnn.queued) and not any(dnn.running))
+
     def _check(self) -> None:
         self.ledger.check()
         if self.dnn.occ.violations:
@@ -303,6 +313,8 @@ class Simulation:
             raise AccountingError(f"pool above capacity or below zero: {first}")
         counts = self.dnn.counts()
         arrived = int(np.sum(self.world.jobs.arrival_s < self.horizon_s))
+        if self.stop_when_done:
+            arrived = self._next_arrival
         total = counts["finished"] + counts["running"] + counts["queued"] + counts["rejected"]
         if not (counts["arrived"] == arrived == total):
             raise AccountingError(f"job identity failed: arrived {arrived}, counted {counts}")

@@ -12,6 +12,9 @@ from fedsim.errors import MechanismError
 from fedsim.mechanisms.base import Mechanism
 
 ENTRY_POINT_GROUP = "fedsim.mechanisms"
+# every gain is measured against BASELINE on the same workload; efficiency against REFERENCE
+BASELINE = "isolated"
+REFERENCE = "lp_welfare"
 
 # name -> "module:Class"; modules are imported only when the mechanism is used.
 BUILTIN: Mapping[str, str] = {

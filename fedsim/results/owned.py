@@ -144,7 +144,7 @@ def _fresh_file(parent: Path, prefix: str) -> Path:
 def check_writable(path: Path, needed_bytes: float = 0.0) -> None:
     """Raise OutputError unless something can be created at ``path`` (whose nearest
     existing ancestor must be a directory we can write to, with ``needed_bytes`` free)."""
-    base = _nearest_existing(path.parent if not path.exists() else path)
+    base = _nearest_existing(path if path.is_dir() else path.parent)
     if not base.is_dir():
         raise OutputError(f"{path}: cannot write there: {base} is a file, not a folder")
     try:

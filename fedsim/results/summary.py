@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-IR_TOLERANCE_USD = 1e-6
+from fedsim.analysis import run_metrics
 
 
 def _num(x: float) -> float | None:
@@ -79,18 +79,23 @@ def summarize(
                 _num(row["profit_usd"] - base.loc[name]) if base is not None else None
             ),
         }
-    gains = [out[m]["gain_vs_isolated_usd"] for m in members]
-    welfare = float(by["profit_usd"].sum())
+    # the federation's metrics are defined once, in analysis.run_metrics, and shared by
+    # run, compare, coalitions and sweep
+    profits = {name: float(by.loc[name, "profit_usd"]) for name in providers}
+    welfare = run_metrics.welfare_usd(profits, members, budget_residual_usd)
+    individually_rational = None
+    welfare_isolated = None
+    if base is not None:
+        base_profits = {name: float(base.loc[name]) for name in providers}
+        gains = run_metrics.paired_gains_usd(profits, base_profits, members)
+        individually_rational = run_metrics.individually_rational(gains)
+        welfare_isolated = run_metrics.welfare_usd(base_profits, members, 0.0)
     fed: dict[str, Any] = {
         "members": list(members),
         "welfare_usd": _num(welfare),
-        "welfare_isolated_usd": _num(base.sum()) if base is not None else None,
+        "welfare_isolated_usd": _num(welfare_isolated) if welfare_isolated is not None else None,
         "budget_residual_usd": _num(budget_residual_usd),
-        "individually_rational": (
-            all(g is not None and g >= -IR_TOLERANCE_USD for g in gains)
-            if base is not None
-            else None
-        ),
+        "individually_rational": individually_rational,
         "epochs": len(epochs),
         "solve_failures": int(epochs["fallback"].sum()) if len(epochs) else 0,
         "jobs_moved": int(sum(out[m]["jobs_run_remotely"] for m in members)),

@@ -38,18 +38,32 @@ Allocate = Callable[[ClusterSnapshot], np.ndarray]  # snapshot -> x[j, g]
 NEVER = -math.inf
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RoundsMemory:
-    """What the rounds mechanism carries from one decision to the next."""
+    """What the rounds mechanism carries from one decision to the next (read-only
+    arrays; rows follow ``jobs``)."""
 
     reset_t_s: float  # time of the last allocation reset (-inf: none yet)
-    jobs: tuple[int, ...]  # job ids allocated at the last reset
-    x: tuple[tuple[float, ...], ...]  # their allocation per type
-    ran_at_reset: tuple[tuple[float, ...], ...]  # their seconds held per type at the reset
+    jobs: np.ndarray  # [k] job ids allocated at the last reset, sorted
+    x: np.ndarray  # [k, g] their allocation
+    ran_at_reset: np.ndarray  # [k, g] their seconds held on each type at the reset
     n_at_reset: int
-    deficit: tuple[tuple[float, ...], ...]
-    active: tuple[int, ...]  # the job ids of the previous decision
+    deficit: np.ndarray  # [k, g]
+    active: np.ndarray  # the job ids of the previous decision
     pending: bool  # jobs arrived or left since the last reset
+
+    def __post_init__(self) -> None:
+        for name in ("jobs", "x", "ran_at_reset", "deficit", "active"):
+            arr = np.array(getattr(self, name), copy=True)
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+
+    def rows_of(self, job: np.ndarray) -> np.ndarray:
+        """Row of each job id in this memory, -1 where it was not allocated."""
+        if len(self.jobs) == 0:
+            return np.full(len(job), -1)
+        pos = np.minimum(np.searchsorted(self.jobs, job), len(self.jobs) - 1)
+        return np.where(self.jobs[pos] == job, pos, -1)
 
 
 @dataclass(frozen=True)
@@ -63,17 +77,13 @@ class RoundsConfig:
             raise ValueError(f"reset_interval_s must be >= 0, got {self.reset_interval_s}")
 
 
-def _rows(a: np.ndarray) -> tuple[tuple[float, ...], ...]:
-    return tuple(tuple(float(v) for v in row) for row in a)
-
-
 def _type_order(snap: ClusterSnapshot, shuffle: bool) -> np.ndarray:
     """Fastest type first (mean speed over the jobs, then name: v100, p100, k80 for
     Gavel's table), or a permutation drawn from the round number."""
-    if shuffle:
+    if shuffle:  # a pseudo-random order per round, cheap and reproducible
         k = round(snap.t_s / snap.round_s) if snap.round_s > 0 else 0
-        rng = np.random.default_rng([k, zlib.crc32(snap.provider.encode())])
-        return rng.permutation(snap.n_types)
+        keys = [zlib.crc32(f"{snap.provider}/{k}/{g}".encode()) for g in snap.gpu_types]
+        return np.argsort(keys, kind="stable")
     mean = snap.speed.mean(axis=0) if snap.n_jobs else np.zeros(snap.n_types)
     name_rank = np.argsort(np.argsort(np.array(snap.gpu_types)))
     return np.lexsort((-name_rank, -mean))
@@ -82,47 +92,42 @@ def _type_order(snap: ClusterSnapshot, shuffle: bool) -> np.ndarray:
 def decide(snap: ClusterSnapshot, allocate: Allocate, cfg: RoundsConfig) -> Decision:
     """One round: reset the allocation if due, then place whole gangs by priority."""
     mem: RoundsMemory | None = snap.memory if isinstance(snap.memory, RoundsMemory) else None
-    active = tuple(int(j) for j in snap.job)
     n_g = snap.n_types
+    empty = np.zeros((0, n_g))
     if mem is None:
-        mem = RoundsMemory(NEVER, (), (), (), 0, (), (), True)
-    pending = mem.pending or active != mem.active
+        mem = RoundsMemory(NEVER, np.zeros(0, np.int64), empty, empty, 0, empty,
+                           np.zeros(0, np.int64), True)
+    active = snap.job
+    pending = mem.pending or not np.array_equal(active, mem.active)
     due = mem.reset_t_s in (NEVER, 0.0) or snap.t_s - mem.reset_t_s >= cfg.reset_interval_s
-    index = {j: k for k, j in enumerate(mem.jobs)}
     ran_now = snap.time_on_type_s
     if pending and due:
         # deficits carry over: what each allocated job was owed minus what it ran
-        deficit = np.zeros((snap.n_jobs, n_g))
+        rows = mem.rows_of(active)
+        old = rows >= 0
         elapsed = snap.t_s - mem.reset_t_s if mem.reset_t_s != NEVER else 0.0
-        for k, j in enumerate(active):
-            old = index.get(j)
-            if old is not None:
-                ran = ran_now[k] - np.asarray(mem.ran_at_reset[old])
-                deficit[k] = np.asarray(mem.deficit[old]) + np.asarray(mem.x[old]) * elapsed - ran
-        x = allocate(snap) if snap.n_jobs else np.zeros((0, n_g))
-        mem = RoundsMemory(snap.t_s, active, _rows(x), _rows(ran_now), snap.n_jobs,
-                           _rows(deficit), active, False)
-        index = {j: k for k, j in enumerate(active)}
+        deficit = np.zeros((snap.n_jobs, n_g))
+        r = rows[old]
+        deficit[old] = mem.deficit[r] + mem.x[r] * elapsed - (ran_now[old] - mem.ran_at_reset[r])
+        x = allocate(snap) if snap.n_jobs else empty
+        mem = RoundsMemory(snap.t_s, active, x, ran_now, snap.n_jobs, deficit, active, False)
     else:
         mem = RoundsMemory(mem.reset_t_s, mem.jobs, mem.x, mem.ran_at_reset, mem.n_at_reset,
                            mem.deficit, active, pending)
-    return Decision(_place(snap, mem, index, cfg), memory=mem)
+    return Decision(_place(snap, mem, cfg), memory=mem)
 
 
-def _place(snap: ClusterSnapshot, mem: RoundsMemory, index: dict[int, int],
-           cfg: RoundsConfig) -> np.ndarray:
+def _place(snap: ClusterSnapshot, mem: RoundsMemory, cfg: RoundsConfig) -> np.ndarray:
     n_j, n_g = snap.n_jobs, snap.n_types
+    rows = mem.rows_of(snap.job)
+    allocated = rows >= 0
     x = np.zeros((n_j, n_g))
     ran = np.zeros((n_j, n_g))
     deficit = np.zeros((n_j, n_g))
-    allocated = np.zeros(n_j, dtype=bool)
-    for k, j in enumerate(snap.job.tolist()):
-        old = index.get(j)
-        if old is not None:
-            allocated[k] = True
-            x[k] = mem.x[old]
-            ran[k] = snap.time_on_type_s[k] - np.asarray(mem.ran_at_reset[old])
-            deficit[k] = mem.deficit[old]
+    r = rows[allocated]
+    x[allocated] = mem.x[r]
+    ran[allocated] = snap.time_on_type_s[allocated] - mem.ran_at_reset[r]
+    deficit[allocated] = mem.deficit[r]
     half = snap.round_s / 2.0
     share = half + ran
     total = half * mem.n_at_reset + ran[allocated].sum(axis=0)
@@ -132,17 +137,21 @@ def _place(snap: ClusterSnapshot, mem: RoundsMemory, index: dict[int, int],
     runnable = snap.runnable
     priority = np.where(allocated[:, None] & (x > 0) & runnable, priority, 0.0)
     gpu = np.full(n_j, NOT_RUNNING, dtype=np.int64)
-    free = snap.capacity.copy()
-    taken = np.zeros(n_j, dtype=bool)
-    for g in _type_order(snap, cfg.shuffle_types):
-        order = np.lexsort((np.arange(n_j), -x[:, g], -deficit[:, g], -priority[:, g]))
+    free = snap.capacity.tolist()
+    taken = [False] * n_j
+    gangs = snap.n_gpus.tolist()
+    run_here = (allocated | (not cfg.hold_unallocated)).tolist()
+    index = np.arange(n_j)
+    for g in _type_order(snap, cfg.shuffle_types).tolist():
+        order = np.lexsort((index, -x[:, g], -deficit[:, g], -priority[:, g])).tolist()
+        ok = runnable[:, g].tolist()
         for k in order:
             if free[g] <= 0:
                 break
-            if taken[k] or not runnable[k, g] or snap.n_gpus[k] > free[g]:
+            if taken[k] or not ok[k] or gangs[k] > free[g]:
                 continue
             taken[k] = True
-            free[g] -= snap.n_gpus[k]
-            if allocated[k] or not cfg.hold_unallocated:
+            free[g] -= gangs[k]
+            if run_here[k]:
                 gpu[k] = g
     return gpu

@@ -10,10 +10,10 @@ from typing import Any
 from fedsim.analysis.coalition_report import all_coalitions
 from fedsim.config.schema import Scenario
 from fedsim.errors import FedsimError
+from fedsim.mechanisms.registry import BASELINE
 from fedsim.sweeps.spec import RunSpec
 from fedsim.sweeps.store import RunRecord
 
-BASELINE = "isolated"
 MAX_MEMBERS = 12  # 4,095 runs; beyond that a full coalition analysis is not sensible
 
 

@@ -43,6 +43,7 @@ class AffinityTable:
     gpu_types: tuple[str, ...]
     dense_steps_per_s: np.ndarray  # [job, gpu + 1, n] for n in 0..max_measured (n=0 unused)
     tail_steps_per_s_per_worker: np.ndarray  # [job, gpu + 1], used for n > max_measured
+    measured_workers: tuple[frozenset[int], ...] = ()  # [job] counts measured on some GPU
 
     # ---------------------------------------------------------------- construction
     @classmethod
@@ -68,7 +69,17 @@ class AffinityTable:
             tail[j, g] = per_worker[-1]
         dense.flags.writeable = False
         tail.flags.writeable = False
-        return cls(job_types, gpu_types, dense, tail)
+        measured = tuple(
+            frozenset(n for (j, _), by_n in points.items() if j == job for n in by_n)
+            for job in job_types
+        )
+        return cls(job_types, gpu_types, dense, tail, measured)
+
+    def measured_at(self, job_type: str, n_workers: int) -> bool:
+        """Whether the table measured ``job_type`` with ``n_workers`` (on any GPU type):
+        Gavel's job generator draws only such pairs."""
+        k = self.job_types.index(job_type)
+        return n_workers in self.measured_workers[k] if self.measured_workers else True
 
     @classmethod
     def from_mapping(cls, table: Mapping[str, Mapping[str, object]]) -> AffinityTable:

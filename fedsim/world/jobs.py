@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -127,18 +127,21 @@ class DurationSpec:
     """Run time of a job on the reference GPU type (whole gang), in seconds.
 
     ``lognormal``: ``median_s · exp(sigma · Z)``; ``exponential``: mean ``median_s / ln 2``;
-    ``fixed``: ``median_s``. Draws above ``max_s`` are capped at ``max_s`` (not redrawn).
+    ``fixed``: ``median_s``; ``gavel``: the distribution of Gavel's job generator (from
+    Philly): with probability 0.8, ``60·10^U(1.5, 3)`` s (32 min to 17 h), otherwise
+    ``60·10^U(3, 4)`` s (17 h to a week), ``median_s`` and ``sigma`` unused. Draws above
+    ``max_s`` are capped at ``max_s`` (not redrawn).
     """
 
-    dist: Literal["lognormal", "exponential", "fixed"] = "lognormal"
+    dist: Literal["lognormal", "exponential", "fixed", "gavel"] = "lognormal"
     median_s: float = 3600.0
     sigma: float = 1.0
     max_s: float | None = None
 
     def __post_init__(self) -> None:
-        if self.dist not in ("lognormal", "exponential", "fixed"):
+        if self.dist not in ("lognormal", "exponential", "fixed", "gavel"):
             raise ScenarioError(
-                f"duration.dist: must be lognormal, exponential or fixed, got {self.dist!r}"
+                f"duration.dist: must be lognormal, exponential, fixed or gavel, got {self.dist!r}"
             )
         if not (math.isfinite(self.median_s) and self.median_s > 0):
             raise ScenarioError(f"duration.median_s: must be > 0, got {self.median_s}")
@@ -152,6 +155,10 @@ class DurationSpec:
             d = self.median_s * np.exp(self.sigma * rng.standard_normal(n))
         elif self.dist == "exponential":
             d = rng.exponential(self.median_s / math.log(2.0), n)
+        elif self.dist == "gavel":
+            long = rng.random(n) >= 0.8
+            u = rng.random(n)
+            d = 60.0 * 10.0 ** np.where(long, 3.0 + u, 1.5 + 1.5 * u)
         else:
             d = np.full(n, float(self.median_s))
         return d if self.max_s is None else np.minimum(d, self.max_s)
@@ -163,10 +170,11 @@ def generate_jobs(
     rate_per_h: float,
     gpu_mix: Mapping[int, float],
     duration: DurationSpec,
-    job_type_mix: Mapping[str, float],
+    job_type_mix: Mapping[str, float] | str,
     job_types: tuple[str, ...],
     diurnal_peak_to_trough: float = 1.0,
     diurnal_phase_s: float = 0.0,
+    measured: Callable[[str, int], bool] | None = None,
 ) -> JobBatch:
     """Poisson job arrivals on ``[0, horizon_s)``, vectorised.
 
@@ -196,7 +204,10 @@ def generate_jobs(
         arrival_s = arrival_s[keep]
         n = len(arrival_s)
     n_gpus = sizes[rng.choice(len(sizes), size=n, p=size_p)]
-    job_type = draw_job_types(rng, n, job_type_mix, job_types)
+    if job_type_mix == ALL_TYPES:
+        job_type = draw_types_by_gang(rng, n_gpus, job_types, measured or (lambda t, k: True))
+    else:
+        job_type = draw_job_types(rng, n, job_type_mix, job_types)
     ref_duration_s = duration.sample(rng, n)
     return JobBatch(
         arrival_s, n_gpus, job_type, ref_duration_s, np.full(n, -1, np.int64), tuple(job_types)
@@ -212,6 +223,30 @@ def normalise_mix(label: str, mix: Mapping) -> tuple[np.ndarray, np.ndarray]:
     if not np.all(np.isfinite(w)) or w.min() < 0 or w.sum() <= 0:
         raise ScenarioError(f"{label}: weights must be finite, >= 0 and not all 0, got {dict(mix)}")
     return np.array(keys), w / w.sum()
+
+
+ALL_TYPES = "all"
+
+
+def draw_types_by_gang(
+    rng: np.random.Generator,
+    n_gpus: np.ndarray,
+    job_types: tuple[str, ...],
+    measured: Callable[[str, int], bool],
+) -> np.ndarray:
+    """For each job, a type drawn uniformly among those measured at its gang size
+    (Gavel's generator: the gang size first, then a type that supports it)."""
+    out = np.zeros(len(n_gpus), dtype=np.int64)
+    for size in np.unique(n_gpus):
+        ok = np.array([k for k, t in enumerate(job_types) if measured(t, int(size))])
+        rows = np.flatnonzero(n_gpus == size)
+        if len(ok) == 0:
+            raise ScenarioError(
+                f"job_type_mix: all: no job type of the affinity table was measured with "
+                f"{int(size)} GPU(s); remove that gang size from gpu_mix"
+            )
+        out[rows] = ok[rng.integers(0, len(ok), len(rows))]
+    return out
 
 
 def draw_job_types(
