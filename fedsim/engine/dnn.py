@@ -29,11 +29,19 @@ Notify = Callable[[int, float], None]  # (provider, t_s): its GPUs or queue chan
 class DnnCluster:
     """The GPU side of every provider in one run."""
 
-    def __init__(self, world: World, ledger: Ledger, log: EventLog, schedule: Schedule) -> None:
+    def __init__(
+        self,
+        world: World,
+        ledger: Ledger,
+        log: EventLog,
+        schedule: Schedule,
+        now: Callable[[], float] = lambda: 0.0,
+    ) -> None:
         self.world = world
         self.log = log
         self._log = log.append  # hot path: one tuple per event
         self.schedule = schedule
+        self.now = now
         self.jobs = JobState(world)
         self.occ = Occupancy(world)
         self.billing = Billing(world, ledger, self.jobs)
@@ -41,6 +49,10 @@ class DnnCluster:
         self.queued: list[dict[int, None]] = [{} for _ in range(n_i)]  # per owner, arrival order
         self.running: list[dict[int, None]] = [{} for _ in range(n_i)]  # per host
         self.on_freed: Notify = lambda i, t_s: None
+        # per provider: when its round-based scheduler decides next (inf: event-driven);
+        # a home job finishing later needs no completion event until then
+        self.next_decision_s: list[float] = [math.inf] * n_i
+        self._finish_event = [-1] * len(self.jobs)  # the stint version with an event
         self._slowdown: dict[tuple[int, int], tuple[float, ...]] = {}
         self._fits: dict[tuple[int, int], tuple[bool, ...]] = {}
         self._reasons: dict[tuple[int, int, int], str] = {}
@@ -124,7 +136,23 @@ class DnnCluster:
         jobs.version[j] += 1
         self._log((t_s, "start", j, o, host, g, n))
         finish_s = jobs.finish_time_s(j)
-        self.schedule(finish_s - t_s, FINISH, self._on_finish, (j, jobs.version[j]))
+        if host != o or finish_s <= self.next_decision_s[host]:
+            self._finish_event[j] = jobs.version[j]
+            self.schedule(finish_s - t_s, FINISH, self._on_finish, (j, jobs.version[j]))
+
+    def due(self, i: int, until_s: float) -> None:
+        """Schedule the completion of every job of ``i`` running at home by ``until_s``
+        that has no completion event yet (see ``next_decision_s``)."""
+        jobs, now = self.jobs, None
+        for j in self.running[i]:
+            if jobs.owner[j] != i or self._finish_event[j] == jobs.version[j]:
+                continue
+            finish_s = jobs.finish_time_s(j)
+            if finish_s <= until_s:
+                if now is None:
+                    now = self.now()
+                self._finish_event[j] = jobs.version[j]
+                self.schedule(finish_s - now, FINISH, self._on_finish, (j, jobs.version[j]))
 
     def _end_stint(self, j: int, t_s: float, finished: bool) -> float:
         """Book the stint of job ``j`` ending at ``t_s``; return the work it did."""

@@ -28,6 +28,7 @@ from fedsim.schedulers.base import NOT_RUNNING, ClusterSnapshot, Decision, decis
 from fedsim.schedulers.fifo import Fifo
 
 Start = Callable[[int, int, int, float, float], None]  # (job, host, gpu type, t_s, price)
+Due = Callable[[int, float], None]  # (provider, until_s): schedule completions up to then
 Stop = Callable[[int, float], None]  # (job, t_s): preempt
 Failed = Callable[[float, int, str], None]  # (t_s, provider, why)
 
@@ -45,6 +46,8 @@ class LocalScheduling:
         start: Start,
         stop: Stop,
         failed: Failed,
+        next_decision_s: list[float],
+        due: Due,
         fast_paths: bool = True,
     ) -> None:
         self.world = world
@@ -53,6 +56,10 @@ class LocalScheduling:
         self.queued = queued  # per owner, arrival order: own jobs waiting
         self.running = running  # per host: jobs holding its GPUs (own and guests)
         self.start, self.stop, self.failed = start, stop, failed
+        # completions after a provider's next round need no event yet: a round-based
+        # scheduler often stops the job first (``due`` schedules those that come sooner)
+        self.next_decision_s = next_decision_s
+        self.due = due
         self.schedulers = world.schedulers
         self.round_s = world.round_s
         self._fast_fifo = [
@@ -61,6 +68,7 @@ class LocalScheduling:
         ]
         self._memory: list[Any] = [None] * world.n_providers  # each scheduler's own
         self._ref_cache: dict[tuple[int, int], float] = {}
+        self._static_cache: list[Any] = [None] * world.n_providers
         self.decisions = 0
 
     # --- when ---------------------------------------------------------------------------
@@ -107,16 +115,14 @@ class LocalScheduling:
             cached = self._ref_cache[key] = self.world.ref_steps_per_s(job_type, n_gpus)
         return cached
 
-    def snapshot(self, i: int, t_s: float) -> ClusterSnapshot:
-        """What provider ``i``'s scheduler sees at ``t_s``."""
-        w, jobs, n_g = self.world, self.jobs, len(self.world.gpu_types)
-        owner, fits_home = jobs.owner, jobs.fits_home
-        ids = sorted([j for j in self.running[i] if owner[j] == i]
-                     + [j for j in self.queued[i] if fits_home[j]])
-        n = len(ids)
-        running = np.array([jobs.status[j] == JobStatus.RUNNING for j in ids], dtype=bool)
-        gpu = np.array([jobs.gpu[j] for j in ids], dtype=np.int64)
-        running_on = np.where(running, gpu, NOT_RUNNING) if n else np.zeros(0, np.int64)
+    def _static(self, i: int, ids: list[int]) -> dict[str, np.ndarray]:
+        """What does not change while a job waits or runs (cached while the provider's set
+        of jobs stays the same, which is most rounds)."""
+        key = tuple(ids)
+        cached = self._static_cache[i]
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        jobs, n_g, n = self.jobs, len(self.world.gpu_types), len(ids)
         slow = np.array([jobs.slow[j] for j in ids], dtype=float).reshape(n, n_g)
         with np.errstate(divide="ignore"):
             speed = np.where(np.isfinite(slow), 1.0 / slow, 0.0)
@@ -124,39 +130,58 @@ class LocalScheduling:
         n_gpus = np.array([jobs.n_gpus[j] for j in ids], dtype=np.int64)
         ref = np.array([self._ref_steps(k, g) for k, g in zip(job_type.tolist(),
                                                               n_gpus.tolist(), strict=True)])
+        arrays = {
+            "job": np.array(ids, dtype=np.int64),
+            "job_type": job_type,
+            "n_gpus": n_gpus,
+            "arrival_s": np.array([jobs.arrival_s[j] for j in ids], dtype=float),
+            "speed": speed,
+            "steps_per_s": speed * ref.reshape(n, 1),
+            "work_ref_s": np.array([jobs.work_ref_s[j] for j in ids], dtype=float),
+        }
+        for a in arrays.values():
+            a.setflags(write=False)
+        self._static_cache[i] = (key, arrays)
+        return arrays
+
+    def snapshot(self, i: int, t_s: float) -> ClusterSnapshot:
+        """What provider ``i``'s scheduler sees at ``t_s``."""
+        w, jobs, n_g = self.world, self.jobs, len(self.world.gpu_types)
+        owner, fits_home = jobs.owner, jobs.fits_home
+        ids = sorted([j for j in self.running[i] if owner[j] == i]
+                     + [j for j in self.queued[i] if fits_home[j]])
+        n = len(ids)
+        static = self._static(i, ids)
+        status, gpu = jobs.status, jobs.gpu
+        running_on = np.array([gpu[j] if status[j] == JobStatus.RUNNING else NOT_RUNNING
+                               for j in ids], dtype=np.int64)
         on_type_s = jobs.time_on_type_s
         on_type = np.array([on_type_s[j * n_g + g] for j in ids for g in range(n_g)],
                            dtype=float).reshape(n, n_g)
         attained = np.array([jobs.attained_gpu_s[j] for j in ids], dtype=float)
         remaining = np.array([jobs.remaining_ref_s[j] for j in ids], dtype=float)
-        arrival = np.array([jobs.arrival_s[j] for j in ids], dtype=float)
-        for k in np.flatnonzero(running):  # count the current stints too
+        n_gpus = static["n_gpus"]
+        for k in np.flatnonzero(running_on >= 0).tolist():  # count the current stints too
             j = ids[k]
             held_s = t_s - jobs.stint_start_s[j]
             attained[k] += n_gpus[k] * held_s
             on_type[k, running_on[k]] += held_s
             remaining[k] -= jobs.done_ref_s(j, t_s)
-        return ClusterSnapshot(
+        return ClusterSnapshot.of_arrays(
             provider=w.providers[i],
             t_s=t_s,
             round_s=self.round_s[i],
             gpu_types=w.gpu_types,
             pool=np.array(self.occ.capacity[i], dtype=np.int64),
             guest_held=np.array(self.occ.guest[i], dtype=np.int64),
-            job=np.array(ids, dtype=np.int64),
-            job_type=job_type,
             job_types=w.affinity.job_types,
-            n_gpus=n_gpus,
-            arrival_s=arrival,
             running_on=running_on,
-            speed=speed,
-            steps_per_s=speed * ref[:, None],
             attained_gpu_s=attained,
             time_on_type_s=on_type,
-            waited_s=t_s - arrival,
+            waited_s=t_s - static["arrival_s"],
             remaining_ref_s=remaining,
-            work_ref_s=np.array([jobs.work_ref_s[j] for j in ids], dtype=float),
             memory=self._memory[i],
+            **static,
         )
 
     def decide(self, i: int, t_s: float) -> None:
@@ -164,6 +189,8 @@ class LocalScheduling:
         freed GPUs can be reused in the same decision). A scheduler that raises or
         returns something the engine cannot apply changes nothing this time, and says
         so in the event log."""
+        if self.round_s[i] > 0.0:  # until the next round, only completions change things
+            self.next_decision_s[i] = t_s + self.round_s[i]
         snap = self.snapshot(i, t_s)
         if snap.n_jobs == 0:
             return
@@ -175,13 +202,16 @@ class LocalScheduling:
             decision, problem = Decision.keep(snap), f"{type(exc).__name__}: {exc}"
         if problem is not None:
             self.failed(t_s, i, problem)
-            return
-        self._memory[i] = decision.memory
-        new = decision.gpu
-        changed = np.flatnonzero(new != snap.running_on)
-        for k in changed:
-            if snap.running_on[k] >= 0:
-                self.stop(int(snap.job[k]), t_s)
-        for k in changed:
-            if new[k] >= 0:
-                self.start(int(snap.job[k]), i, int(new[k]), t_s, 0.0)
+        else:
+            self._memory[i] = decision.memory
+            new = decision.gpu
+            changed = np.flatnonzero(new != snap.running_on).tolist()
+            jobs_ids = snap.job.tolist()
+            for k in changed:
+                if snap.running_on[k] >= 0:
+                    self.stop(jobs_ids[k], t_s)
+            for k in changed:
+                if new[k] >= 0:
+                    self.start(jobs_ids[k], i, int(new[k]), t_s, 0.0)
+        if self.round_s[i] > 0.0:
+            self.due(i, self.next_decision_s[i])

@@ -1,10 +1,13 @@
 """Turn a mechanism's (possibly fractional) clearing into whole placements.
 
-DNN demand: each class's allocation is rounded to whole gangs per (member, GPU type) by
-largest remainders; the class's waiting jobs then start there in arrival order, at the
-clearing's price when the host is not the owner, while the host has room. Web demand:
-the cores a clearing gives an owner at another member, capped by what is free there,
-are that owner's for the epoch.
+The market moves work *between* members: what a clearing allocates to an owner's own
+capacity is its plan for the prices, but the owner's local scheduler decides what runs
+on its own GPUs (so a strict FIFO stays strict, and a round-based scheduler is not
+overridden between its rounds). DNN demand: each class's allocation at other members is
+rounded to whole gangs per (member, GPU type) by largest remainders; the class's waiting
+jobs then start there in arrival order, at the clearing's price, while the host has
+room. Web demand: the cores a clearing gives an owner at another member, capped by what
+is free there, are that owner's for the epoch.
 """
 
 from __future__ import annotations
@@ -71,13 +74,14 @@ def place(
         for flat in np.lexsort((np.arange(counts.size), -counts.ravel())):
             m, g = divmod(int(flat), counts.shape[1])
             host = members[m]
+            if host == cls.owner:
+                continue  # home GPUs are the owner's local scheduler's
             for _ in range(int(counts[m, g])):
                 if free[host][g] < cls.n_gpus:
                     break
                 j = next(queue, None)
                 if j is None:
                     break
-                price = float(prices[m, g]) if host != cls.owner else 0.0
-                dnn.start(j, host, g, t_s, price)
+                dnn.start(j, host, g, t_s, float(prices[m, g]))
                 placed[d, m, g] += cls.n_gpus
     return Placed(placed, remote_cores, cpu_price)

@@ -116,11 +116,11 @@ class Simulation:
         self.env = simpy.Environment()
         self.ledger = Ledger(world.providers, self.n_epochs, self.epoch_s)
         self.log = EventLog()
-        self.dnn = DnnCluster(world, self.ledger, self.log, self._schedule)
+        self.dnn = DnnCluster(world, self.ledger, self.log, self._schedule, lambda: self.env.now)
         self.local = LocalScheduling(
             world, self.dnn.jobs, self.dnn.occ, self.dnn.queued, self.dnn.running,
             start=self.dnn.start, stop=self.dnn.preempt, failed=self._scheduler_failed,
-            fast_paths=fast_paths,
+            next_decision_s=self.dnn.next_decision_s, due=self.dnn.due, fast_paths=fast_paths,
         )
         self.dnn.on_freed = self.local.on_change
         self._clearing_rows: list[tables.ClearingRow] = []

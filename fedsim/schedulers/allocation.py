@@ -41,6 +41,35 @@ def _solve(objective: np.ndarray, blocks: list, bounds: list, fallback: bool = T
     return sol.x
 
 
+def _share_lp(coef: np.ndarray, rhs: np.ndarray, n_gpus: np.ndarray,
+              capacity: np.ndarray) -> np.ndarray:
+    """``max z`` s.t. ``z·rhs[j] − Σ_g coef[j,g]·x[j,g] ≤ 0`` per job and the base
+    constraints; the column-wise matrix is built directly (no scipy on this hot path):
+    column ``x[j,g]`` has ``−coef[j,g]`` in row ``j``, 1 in share row ``n_j + j`` and
+    ``n_gpus[j]`` in capacity row ``2·n_j + g``; column ``z`` has ``rhs`` in rows ``j``."""
+    n_j, n_g = coef.shape
+    n_x = n_j * n_g
+    jobs_of = np.repeat(np.arange(n_j), n_g)
+    index = np.empty(3 * n_x + n_j, dtype=np.int32)
+    value = np.empty(3 * n_x + n_j)
+    index[0:3 * n_x:3] = jobs_of
+    index[1:3 * n_x:3] = n_j + jobs_of
+    index[2:3 * n_x:3] = 2 * n_j + np.tile(np.arange(n_g), n_j)
+    value[0:3 * n_x:3] = -coef.ravel()
+    value[1:3 * n_x:3] = 1.0
+    value[2:3 * n_x:3] = n_gpus[jobs_of]
+    index[3 * n_x:] = np.arange(n_j)
+    value[3 * n_x:] = rhs
+    start = np.concatenate([np.arange(0, 3 * n_x + 1, 3), [3 * n_x + n_j]]).astype(np.int32)
+    matrix = Csc(2 * n_j + n_g, start, index, value)
+    lo = np.full(2 * n_j + n_g, -np.inf)
+    hi = np.concatenate([np.zeros(n_j), np.ones(n_j), capacity.astype(float)])
+    objective = np.zeros(n_x + 1)
+    objective[-1] = 1.0
+    sol = solve_lp(objective, matrix, lo, hi, maximize=True, interior=True)
+    return np.clip(sol.x[:-1].reshape(n_j, n_g), 0.0, 1.0)
+
+
 def max_min_share(
     throughput: np.ndarray, n_gpus: np.ndarray, capacity: np.ndarray
 ) -> np.ndarray:
@@ -56,19 +85,7 @@ def max_min_share(
     with np.errstate(divide="ignore", invalid="ignore"):
         a = np.where(proportional[:, None] > 0,
                      n_gpus[:, None] * throughput / proportional[:, None], 0.0)
-    # columns: x[j, g] then z; rows: z - Σ_g a x ≤ 0 (per job), then the base rows
-    cols = np.arange(n_j * n_g)
-    fair = sp.csc_matrix(
-        (np.concatenate([-a.ravel(), np.ones(n_j)]),
-         (np.concatenate([cols // n_g, np.arange(n_j)]),
-          np.concatenate([cols, np.full(n_j, n_j * n_g)]))),
-        shape=(n_j, n_j * n_g + 1),
-    )
-    blocks, bounds = _base(n_gpus, capacity, 1)
-    objective = np.zeros(n_j * n_g + 1)
-    objective[-1] = 1.0
-    x = _solve(objective, [fair, *blocks], [(np.full(n_j, -np.inf), np.zeros(n_j)), *bounds])
-    return np.clip(x[:-1].reshape(n_j, n_g), 0.0, 1.0)
+    return _share_lp(a, np.ones(n_j), n_gpus, capacity)
 
 
 def min_makespan_share(
@@ -80,18 +97,7 @@ def min_makespan_share(
     n_j, n_g = speed.shape
     if n_j == 0:
         return np.zeros((0, n_g))
-    cols = np.arange(n_j * n_g)
-    finish = sp.csc_matrix(
-        (np.concatenate([-speed.ravel(), remaining.astype(float)]),
-         (np.concatenate([cols // n_g, np.arange(n_j)]),
-          np.concatenate([cols, np.full(n_j, n_j * n_g)]))),
-        shape=(n_j, n_j * n_g + 1),
-    )
-    blocks, bounds = _base(n_gpus, capacity, 1)
-    objective = np.zeros(n_j * n_g + 1)
-    objective[-1] = 1.0
-    x = _solve(objective, [finish, *blocks], [(np.full(n_j, -np.inf), np.zeros(n_j)), *bounds])
-    return np.clip(x[:-1].reshape(n_j, n_g), 0.0, 1.0)
+    return _share_lp(speed, remaining.astype(float), n_gpus, capacity)
 
 
 def feasible_rates(

@@ -102,6 +102,19 @@ class ClusterSnapshot:
         object.__setattr__(self, "gpu_types", tuple(self.gpu_types))
         object.__setattr__(self, "job_types", tuple(self.job_types))
 
+    @classmethod
+    def of_arrays(cls, **fields: Any) -> ClusterSnapshot:
+        """Build from arrays made for this snapshot alone, without copying them (they are
+        made read-only in place) and without re-checking their shapes: the engine's path,
+        once per decision. Everyone else uses the constructor."""
+        snap = object.__new__(cls)
+        fields.setdefault("memory", None)
+        for name, value in fields.items():
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+            object.__setattr__(snap, name, value)
+        return snap
+
     @property
     def n_jobs(self) -> int:
         return len(self.job)
@@ -124,9 +137,9 @@ class ClusterSnapshot:
     @property
     def free(self) -> np.ndarray:
         """``[g]`` GPUs not held by any job of the snapshot."""
-        used = np.zeros(self.n_types, dtype=np.int64)
         on = self.running_on >= 0
-        np.add.at(used, self.running_on[on], self.n_gpus[on])
+        used = np.bincount(self.running_on[on], weights=self.n_gpus[on],
+                           minlength=self.n_types).astype(np.int64)
         return self.capacity - used
 
 
@@ -180,10 +193,9 @@ def decision_problem(snap: ClusterSnapshot, decision: Decision) -> str | None:
     if np.any(~snap.runnable[np.flatnonzero(on), gpu[on]]):
         j = int(np.flatnonzero(on & ~snap.runnable[np.arange(snap.n_jobs), np.maximum(gpu, 0)])[0])
         return f"job {int(snap.job[j])} placed on {snap.gpu_types[gpu[j]]}, where it cannot run"
-    used = np.zeros(snap.n_types, dtype=np.int64)
-    np.add.at(used, gpu[on], snap.n_gpus[on])
+    used = np.bincount(gpu[on], weights=snap.n_gpus[on], minlength=snap.n_types)
     over = np.flatnonzero(used > snap.capacity)
     if len(over):
         g = int(over[0])
-        return f"{used[g]} GPUs of {snap.gpu_types[g]} placed, capacity {snap.capacity[g]}"
+        return f"{int(used[g])} GPUs of {snap.gpu_types[g]} placed, capacity {snap.capacity[g]}"
     return None

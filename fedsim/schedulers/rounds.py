@@ -25,8 +25,8 @@ them instead). Everything a reset needs later is kept in the explicit ``RoundsMe
 
 from __future__ import annotations
 
+import hashlib
 import math
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -54,8 +54,10 @@ class RoundsMemory:
 
     def __post_init__(self) -> None:
         for name in ("jobs", "x", "ran_at_reset", "deficit", "active"):
-            arr = np.array(getattr(self, name), copy=True)
-            arr.setflags(write=False)
+            arr = getattr(self, name)
+            if not (isinstance(arr, np.ndarray) and not arr.flags.writeable):
+                arr = np.array(arr, copy=True)  # read-only ones are shared as they are
+                arr.setflags(write=False)
             object.__setattr__(self, name, arr)
 
     def rows_of(self, job: np.ndarray) -> np.ndarray:
@@ -80,10 +82,11 @@ class RoundsConfig:
 def _type_order(snap: ClusterSnapshot, shuffle: bool) -> np.ndarray:
     """Fastest type first (mean speed over the jobs, then name: v100, p100, k80 for
     Gavel's table), or a permutation drawn from the round number."""
-    if shuffle:  # a pseudo-random order per round, cheap and reproducible
+    if shuffle:  # a uniformly random order per round, reproducible (CRC is too regular)
         k = round(snap.t_s / snap.round_s) if snap.round_s > 0 else 0
-        keys = [zlib.crc32(f"{snap.provider}/{k}/{g}".encode()) for g in snap.gpu_types]
-        return np.argsort(keys, kind="stable")
+        keys = [hashlib.blake2b(f"{snap.provider}/{k}/{g}".encode(), digest_size=8).digest()
+                for g in snap.gpu_types]
+        return np.array(sorted(range(len(keys)), key=keys.__getitem__))
     mean = snap.speed.mean(axis=0) if snap.n_jobs else np.zeros(snap.n_types)
     name_rank = np.argsort(np.argsort(np.array(snap.gpu_types)))
     return np.lexsort((-name_rank, -mean))

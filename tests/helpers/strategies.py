@@ -12,6 +12,7 @@ import pandas as pd
 from hypothesis import strategies as st
 
 from fedsim.mechanisms.registry import BUILTIN
+from fedsim.schedulers.registry import BUILTIN as SCHEDULERS
 
 GPU_TYPES = ("k80", "p100", "v100")
 JOB_TYPES = ("cnn", "lm", "rec")
@@ -50,6 +51,12 @@ def providers(draw: st.DrawFn, name: str, requests_mode: bool) -> dict[str, Any]
         },
         "cpu_speed": draw(st.sampled_from((0.5, 1.0, 1.5))),
     }
+    if draw(st.booleans()):
+        provider["scheduler"] = {
+            "name": draw(st.sampled_from(sorted(SCHEDULERS))),
+            "round_s": draw(st.sampled_from((None, 0.0, 300.0, 1800.0))),
+            "preemption_cost_s": draw(st.sampled_from((0.0, 60.0))),
+        }
     if draw(st.booleans()):
         sizes = draw(st.lists(st.sampled_from((1, 2, 4, 8)), min_size=1, max_size=3, unique=True))
         provider["dnn"] = {
