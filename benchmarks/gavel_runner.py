@@ -44,7 +44,7 @@ def main() -> None:
 
     v, p, k = (int(x) for x in args.cluster.split(":"))
     jobs, arrivals = utils.parse_trace(trace)
-    stats = {"allocations": 0, "allocation_s": 0.0}
+    stats = {"allocations": 0, "allocation_s": 0.0, "allocation_times_s": []}
     started = time.perf_counter()
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), \
             contextlib.redirect_stderr(sink):
@@ -56,6 +56,7 @@ def main() -> None:
 
         def timed_allocation(*a, **kw):  # count and time the policy's LP
             t = time.perf_counter()
+            stats["allocation_times_s"].append(float(sched.get_current_timestamp()))
             try:
                 return allocate(*a, **kw)
             finally:

@@ -141,7 +141,7 @@ class LocalScheduling:
         }
         for a in arrays.values():
             a.setflags(write=False)
-        self._static_cache[i] = (key, arrays)
+        self._static_cache[i] = (key, arrays, slow)
         return arrays
 
     def snapshot(self, i: int, t_s: float) -> ClusterSnapshot:
@@ -160,13 +160,17 @@ class LocalScheduling:
                            dtype=float).reshape(n, n_g)
         attained = np.array([jobs.attained_gpu_s[j] for j in ids], dtype=float)
         remaining = np.array([jobs.remaining_ref_s[j] for j in ids], dtype=float)
-        n_gpus = static["n_gpus"]
-        for k in np.flatnonzero(running_on >= 0).tolist():  # count the current stints too
-            j = ids[k]
-            held_s = t_s - jobs.stint_start_s[j]
-            attained[k] += n_gpus[k] * held_s
-            on_type[k, running_on[k]] += held_s
-            remaining[k] -= jobs.done_ref_s(j, t_s)
+        run = np.flatnonzero(running_on >= 0)
+        if len(run):  # count the current stints too
+            on = [ids[k] for k in run.tolist()]
+            g = running_on[run]
+            held_s = t_s - np.array([jobs.stint_start_s[j] for j in on])
+            ran_s = t_s - np.array([jobs.progress_from_s[j] for j in on])
+            attained[run] += static["n_gpus"][run] * held_s
+            on_type[run, g] += held_s
+            done = np.minimum(np.maximum(ran_s, 0.0) / self._static_cache[i][2][run, g],
+                              remaining[run])
+            remaining[run] -= done
         return ClusterSnapshot.of_arrays(
             provider=w.providers[i],
             t_s=t_s,

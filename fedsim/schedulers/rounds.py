@@ -141,20 +141,28 @@ def _place(snap: ClusterSnapshot, mem: RoundsMemory, cfg: RoundsConfig) -> np.nd
     priority = np.where(allocated[:, None] & (x > 0) & runnable, priority, 0.0)
     gpu = np.full(n_j, NOT_RUNNING, dtype=np.int64)
     free = snap.capacity.tolist()
-    taken = [False] * n_j
+    taken = np.zeros(n_j, dtype=bool)
     gangs = snap.n_gpus.tolist()
-    run_here = (allocated | (not cfg.hold_unallocated)).tolist()
+    single = bool(np.all(snap.n_gpus == 1))
+    run_here = allocated | (not cfg.hold_unallocated)
     index = np.arange(n_j)
     for g in _type_order(snap, cfg.shuffle_types).tolist():
-        order = np.lexsort((index, -x[:, g], -deficit[:, g], -priority[:, g])).tolist()
-        ok = runnable[:, g].tolist()
-        for k in order:
-            if free[g] <= 0:
-                break
-            if taken[k] or not ok[k] or gangs[k] > free[g]:
-                continue
-            taken[k] = True
-            free[g] -= gangs[k]
-            if run_here[k]:
-                gpu[k] = g
+        order = np.lexsort((index, -x[:, g], -deficit[:, g], -priority[:, g]))
+        order = order[runnable[order, g] & ~taken[order]]  # the only candidates here
+        room = free[g]
+        if single:  # one GPU each: the first `room` candidates, no skipping
+            chosen = order[: max(room, 0)]
+            room -= len(chosen)
+        else:
+            here = []
+            for k in order.tolist():
+                if room <= 0:
+                    break
+                if gangs[k] <= room:  # a gang that does not fit is skipped: others backfill
+                    here.append(k)
+                    room -= gangs[k]
+            chosen = np.array(here, dtype=np.int64)
+        free[g] = room
+        taken[chosen] = True
+        gpu[chosen[run_here[chosen]]] = g
     return gpu
