@@ -110,9 +110,10 @@ def test_highs_and_cbc_agree_on_objective_and_duals() -> None:
         h, c = solve_welfare(m, solver="highs"), solve_welfare(m, solver="cbc")
         assert h.welfare_usd_per_h == pytest.approx(c.welfare_usd_per_h, abs=1e-6)
         # duals may differ on degenerate random instances; both must price the optimum
-        for s in (h, c):
+        for s in (h, c):  # demand groups' rows have right-hand side 1
             dual_obj = (s.demand_dual_usd_per_unit_h @ m.demand_units
-                        + np.sum(s.capacity_dual_usd_per_unit_h * m.capacity_units))
+                        + np.sum(s.capacity_dual_usd_per_unit_h * m.capacity_units)
+                        + np.sum(s.group_dual_usd_per_h))
             assert dual_obj == pytest.approx(s.welfare_usd_per_h, abs=1e-6)
 
 

@@ -50,6 +50,11 @@ class Market:
             (0 at the owner), amortised per unit-hour.
         granularity_units: ``[d]`` indivisible block size of a class (a job's gang size);
             allocations are rounded to whole blocks by the engine, not by mechanisms.
+        demand_group: ``[d]`` group of each class (``-1``: none). Classes of one group
+            are alternative ways to serve the same need of one owner (a web overflow
+            served at one host or another), so together they are served at most once:
+            ``Σ_{d∈G} group_share[d]·Σ_{i,r} x[d,i,r] ≤ 1`` for every group ``G``.
+        group_share: ``[d]`` the share of its group's need one unit of ``d`` serves.
         epoch: epoch number; ``t_s``: simulated time at the start; ``epoch_s``: length.
     """
 
@@ -65,6 +70,8 @@ class Market:
     affinity: np.ndarray
     wan_cost_usd_per_unit_h: np.ndarray
     granularity_units: np.ndarray | None = None
+    demand_group: np.ndarray | None = None
+    group_share: np.ndarray | None = None
     epoch: int = 0
     t_s: float = 0.0
     epoch_s: float = 3600.0
@@ -72,6 +79,8 @@ class Market:
     def __post_init__(self) -> None:
         n_i, n_r, n_d = len(self.providers), len(self.resources), len(self.demand_labels)
         gran = self.granularity_units if self.granularity_units is not None else np.ones(n_d)
+        group = self.demand_group if self.demand_group is not None else np.full(n_d, -1)
+        share = self.group_share if self.group_share is not None else np.zeros(n_d)
         arrays = {
             "capacity_units": (self.capacity_units, (n_i, n_r), float),
             "cost_usd_per_unit_h": (self.cost_usd_per_unit_h, (n_i, n_r), float),
@@ -82,6 +91,8 @@ class Market:
             "affinity": (self.affinity, (n_d, n_i, n_r), float),
             "wan_cost_usd_per_unit_h": (self.wan_cost_usd_per_unit_h, (n_d, n_i), float),
             "granularity_units": (gran, (n_d,), float),
+            "demand_group": (group, (n_d,), np.int64),
+            "group_share": (share, (n_d,), float),
         }
         for name, (value, shape, dtype) in arrays.items():
             arr = _frozen(value, dtype)
@@ -95,6 +106,34 @@ class Market:
         object.__setattr__(self, "demand_labels", tuple(self.demand_labels))
         if n_d and (self.demand_owner.min() < 0 or self.demand_owner.max() >= n_i):
             raise ValueError("Market.demand_owner: index out of range")
+        grouped = self.demand_group >= 0
+        if np.any(grouped & ~(self.group_share > 0)):
+            raise ValueError("Market.group_share: must be > 0 for every grouped class")
+        for g in np.unique(self.demand_group[grouped]):
+            if len(np.unique(self.demand_owner[self.demand_group == g])) > 1:
+                raise ValueError(f"Market.demand_group: group {g} spans several owners")
+
+    @property
+    def n_groups(self) -> int:
+        """Groups are numbered ``0 .. n_groups-1`` (some may be empty)."""
+        return int(self.demand_group.max()) + 1 if self.n_demand else 0
+
+    def within_groups(self, allocation: np.ndarray) -> np.ndarray:
+        """``allocation`` with every over-served demand group scaled down to its need (a
+        helper for mechanisms that allocate class by class)."""
+        x = np.array(allocation, dtype=float, copy=True)
+        usage = self.group_usage(x)
+        over = np.flatnonzero(usage > 1.0)
+        for g in over:
+            x[self.demand_group == g] /= usage[g]
+        return x
+
+    def group_usage(self, allocation: np.ndarray) -> np.ndarray:
+        """``[n_groups]`` share of each group's need an allocation ``[d,i,r]`` serves."""
+        served = np.asarray(allocation, float).sum(axis=(1, 2)) * self.group_share
+        grouped = self.demand_group >= 0
+        return np.bincount(self.demand_group[grouped], served[grouped],
+                           minlength=self.n_groups)
 
     @property
     def n_providers(self) -> int:
@@ -141,6 +180,8 @@ class Market:
             affinity=self.affinity[keep_d][:, idx],
             wan_cost_usd_per_unit_h=self.wan_cost_usd_per_unit_h[keep_d][:, idx],
             granularity_units=self.granularity_units[keep_d],
+            demand_group=self.demand_group[keep_d],
+            group_share=self.group_share[keep_d],
             epoch=self.epoch,
             t_s=self.t_s,
             epoch_s=self.epoch_s,

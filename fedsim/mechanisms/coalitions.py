@@ -52,12 +52,18 @@ class CoalitionValues:
         self._need = market.need[d, r]
         self._host = i
         self._owner = market.demand_owner[d]
+        self._group = market.demand_group[d]
+        self._share = market.group_share[d]
+        self._n_groups = market.n_groups
         self._demand = np.asarray(market.demand_units, dtype=float)
         self._capacity = np.asarray(market.capacity_units, dtype=float).ravel()
         n_d = market.n_demand
-        self._row_upper = np.concatenate([self._demand, self._capacity])
+        group_owner = np.zeros(self._n_groups, dtype=np.int64)
+        grouped = market.demand_group >= 0
+        group_owner[market.demand_group[grouped]] = market.demand_owner[grouped]
+        self._row_upper = np.concatenate([self._demand, self._capacity, np.ones(self._n_groups)])
         self._row_member = np.concatenate(
-            [market.demand_owner, np.repeat(np.arange(self.n), market.n_resources)]
+            [market.demand_owner, np.repeat(np.arange(self.n), market.n_resources), group_owner]
         ).astype(np.int64)
         self._n_demand = n_d
         self._cache: dict[int, float] = {0: 0.0}
@@ -92,7 +98,8 @@ class CoalitionValues:
                 warm.reset()  # rebuild next time; answer this one from scratch
         sol = solve_cells(
             self._gain[sel], self._demand_row[sel], self._capacity_row[sel], self._need[sel],
-            self._demand, self._capacity, solver=self.solver,
+            self._demand, self._capacity, solver=self.solver, group=self._group[sel],
+            share=self._share[sel], n_groups=self._n_groups,
         )
         return sol.objective
 
@@ -123,7 +130,8 @@ class _WarmModel:
         open_rows = inside[v._row_member]
         if self.highs is None:
             n_row = len(v._row_upper)
-            a = cells_matrix(v._demand_row, v._capacity_row, v._need, v._n_demand, n_row)
+            a = cells_matrix(v._demand_row, v._capacity_row, v._need, v._n_demand, n_row,
+                             v._group, v._share, v._n_demand + len(v._capacity))
             self.highs = highs_model(
                 v._gain, a, np.full(n_row, -np.inf), np.where(open_rows, v._row_upper, 0.0),
                 np.zeros(len(v._gain)), np.full(len(v._gain), np.inf), True,

@@ -40,6 +40,17 @@ def random_market(
     owner = rng.integers(0, n_i, n_d)
     wan = np.round(rng.uniform(0.0, 0.2, (n_d, n_i)), 3)
     wan[np.arange(n_d), owner] = 0.0
+    # some classes of one owner are alternatives for one need (a demand group)
+    group = np.full(n_d, -1)
+    share = np.zeros(n_d)
+    n_groups = 0
+    for o in range(n_i):
+        mine = np.flatnonzero(owner == o)
+        if len(mine) >= 2 and rng.random() < 0.5:
+            group[mine[:2]] = n_groups
+            n_groups += 1
+    units = rng.integers(1, 17, n_d).astype(float)
+    share[group >= 0] = 1.0 / units[group >= 0]
     return Market(
         providers=tuple(f"P{k}" for k in range(n_i)),
         resources=tuple(f"r{k}" for k in range(n_r)),
@@ -47,7 +58,9 @@ def random_market(
         cost_usd_per_unit_h=cost,
         demand_labels=tuple(f"P{owner[k]}/c{k}" for k in range(n_d)),
         demand_owner=owner,
-        demand_units=rng.integers(1, 17, n_d).astype(float),
+        demand_units=units,
+        demand_group=group,
+        group_share=share,
         demand_value_usd_per_unit_h=np.round(rng.uniform(0.2, 3.0, n_d), 3),
         need=need,
         affinity=affinity,
@@ -91,6 +104,10 @@ def check_clearing(mech: Mechanism, market: Market, clearing: Clearing) -> None:
     if over_q.size and over_q.max() > TOL:
         i, r = np.unravel_index(int(np.argmax(over_q)), over_q.shape)
         raise _fail(mech, "capacity", f"provider {i} resource {r} over by {over_q[i, r]:.3g}")
+    usage = market.group_usage(x)
+    if usage.size and usage.max() > 1.0 + TOL:
+        raise _fail(mech, "demand groups", f"group {int(np.argmax(usage))} served "
+                    f"{usage.max():.3g} times (alternatives for one need: at most once)")
     for field in ("price_usd_per_unit_h", "transfer_usd_per_h"):
         if not np.all(np.isfinite(getattr(clearing, field))):
             raise _fail(mech, "finite payments", f"{field} has NaN or inf")
@@ -124,8 +141,8 @@ def check(
 ) -> int:
     """Run the conformance checks on ``n_markets`` random markets (or ``markets``).
 
-    Checks: allocation within capacity and demand (1e-6), non-negative, only on
-    feasible cells; finite payments; budget balance when declared; payoffs add up;
+    Checks: allocation within capacity, demand and demand groups (1e-6), non-negative,
+    only on feasible cells; finite payments; budget balance when declared; payoffs add up;
     the market is not mutated; the same market gives the same clearing; the empty
     market clears. Returns the number of markets checked; raises ``ConformanceError``.
     """

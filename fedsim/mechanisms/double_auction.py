@@ -129,7 +129,8 @@ class DoubleAuction:
         covers = value >= buyer_price[None, None, :] * need[:, None, :] - 1e-12
         allow = ok & covers & (np.arange(n_r)[None, None, :] == home[:, None, None])
         match = solve_welfare(market, solver=self.solver, allow=allow,
-                              demand_units=won_units, capacity_units=sold)
+                              demand_units=won_units, capacity_units=sold,
+                              group_left=1.0 - market.group_usage(x_own))
         x_trade = match.allocation_units
         used = x_trade * need[:, None, :]
         spread = np.einsum("dir,r->d", used, buyer_price - seller_price)

@@ -19,7 +19,8 @@ class PostedPrice:
     ``isolated`` LP); (2) demand classes, highest value first (ties by index), buy
     leftover capacity from the cheapest peer per unit of useful work,
     ``(p_ir·a_dr + w_di)/e_dir``, while the owner still gains
-    (``v_d·e_dir − w_di − p_ir·a_dr > 0``) and the host has room.
+    (``v_d·e_dir − w_di − p_ir·a_dr > 0``), the host has room and the class's demand
+    group (alternatives for one need) is not yet served.
 
     Properties: budget balanced (prices only move money between members);
     individually rational for owners (they buy only at a gain) and hosts
@@ -57,17 +58,23 @@ class PostedPrice:
         unit_cost = np.where(usable, (pay + market.wan_cost_usd_per_unit_h[:, :, None])
                              / np.where(usable, market.affinity, 1.0), np.inf)
         outsourced = 0.0
+        group_left = 1.0 - market.group_usage(x)  # a group's need is served at most once
+        group, share = market.demand_group, market.group_share
         for d in np.argsort(-market.demand_value_usd_per_unit_h, kind="stable"):
             for flat in np.argsort(unit_cost[d], axis=None, kind="stable"):
                 if left[d] <= 1e-12 or not np.isfinite(unit_cost[d].flat[flat]):
                     break
                 i, r = divmod(int(flat), market.n_resources)
                 take = min(left[d], room[i, r] / need[d, r])
+                if group[d] >= 0:
+                    take = min(take, max(group_left[group[d]], 0.0) / share[d])
                 if take > 1e-12:
                     x[d, i, r] += take
                     left[d] -= take
                     room[i, r] -= take * need[d, r]
                     outsourced += take
+                    if group[d] >= 0:
+                        group_left[group[d]] -= take * share[d]
         return Clearing(
             allocation_units=x,
             price_usd_per_unit_h=price,

@@ -58,6 +58,13 @@ class Tatonnement:
             return Clearing.empty(market, iterations=0.0, residual=0.0)
         g, need, row = gain[d, i, r], market.need[d, r], i * n_r + r
         units = market.demand_units[d]
+        # demand groups (alternatives for one need) are priced like capacity: a group
+        # "rent" rises while its classes together ask for more than the need
+        n_g = market.n_groups
+        grp, share = market.demand_group[d], market.group_share[d]
+        in_group = grp >= 0
+        grp_row = np.where(in_group, grp, 0)
+        y_group = np.zeros(max(n_g, 1))
         starts = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
         scale_q = np.maximum(q, 1.0)
         scale_g = float(g.max())
@@ -65,7 +72,7 @@ class Tatonnement:
         x_avg, weight = np.zeros(len(d)), 0.0
         residual, t = np.inf, 0
         for t in range(1, self.max_iterations + 1):
-            score = g - need * y[row]
+            score = g - need * y[row] - np.where(in_group, share * y_group[grp_row], 0.0)
             # best cell per class: sort by (class, −score); first of each segment wins
             best = np.lexsort((-score, d))[starts]
             x_t = np.zeros(len(d))
@@ -78,14 +85,22 @@ class Tatonnement:
             weight += eta
             x_avg += (eta / weight) * (x_t - x_avg)
             y = np.maximum(0.0, y + eta * scale_g * excess / scale_q)
+            if n_g:
+                asked = np.bincount(grp_row[in_group], (share * x_t)[in_group], minlength=n_g)
+                y_group = np.maximum(0.0, y_group + eta * scale_g * (asked - 1.0))
             if t % self.check_every == 0:
                 residual = self._residual(x_avg, need, row, q, y, scale_q)
                 if residual <= self.tol:
                     break
         load = np.bincount(row, need * x_avg, minlength=len(q))
         shrink = np.where(load > q, q / np.maximum(load, 1e-300), 1.0)
+        x_cell = x_avg * shrink[row]
+        if n_g:  # and no group served more than once
+            usage = np.bincount(grp_row[in_group], (share * x_cell)[in_group], minlength=n_g)
+            over = np.where(usage > 1.0, 1.0 / np.maximum(usage, 1e-300), 1.0)
+            x_cell = np.where(in_group, x_cell * over[grp_row], x_cell)
         x = np.zeros((n_d, n_i, n_r))
-        x[d, i, r] = x_avg * shrink[row]
+        x[d, i, r] = x_cell
         price = market.cost_usd_per_unit_h + y.reshape(n_i, n_r)
         return Clearing(
             allocation_units=x,

@@ -49,4 +49,5 @@ class GreedyLocal:
                     x[d, i, r] = units
                     left[d] -= units
                     room[i, r] -= units * market.need[d, r]
+        x = market.within_groups(x)  # alternatives for one need are served once
         return Clearing(x, price, np.zeros(market.n_providers), info={"markup": self.markup})
