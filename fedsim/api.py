@@ -14,7 +14,7 @@ from fedsim.config.trust import normalise_trusted
 from fedsim.engine.build import build_world
 from fedsim.engine.feasibility import unrunnable
 from fedsim.engine.simulation import EpochObserver, RunTables, Simulation
-from fedsim.engine.web import check_web
+from fedsim.engine.web_plan import check_web
 from fedsim.engine.world import World
 from fedsim.errors import FedsimWarning, ScenarioError, in_scenario
 from fedsim.mechanisms import make
@@ -87,10 +87,13 @@ def prepare(
         est = check_budget(sc, limits)  # before anything is allocated
         spec = sc.federation.mechanism
         make(spec.name, spec.params, trusted, where=MECHANISM_AT)
-        check_web(sc)
         world = build_world(sc, trusted)
-        if sc.dnn_trace is not None:
-            est = check_budget(sc, limits, trace_jobs=float(len(world.jobs)))
+        check_web(world)
+        trace_rps = {k: w.load.mean_per_s for k, w in enumerate(world.web)
+                     if w is not None and w.load.is_trace}
+        if sc.dnn_trace is not None or trace_rps:
+            trace_jobs = float(len(world.jobs)) if sc.dnn_trace else 0.0
+            est = check_budget(sc, limits, trace_jobs, trace_rps)
         _check_workload(world)
     return Prepared(sc, world, trusted, est)
 
@@ -115,9 +118,9 @@ def simulate(
         normalise_trusted(trust_code),
         where=MECHANISM_AT if mechanism_name is None else None,
     )
-    check_web(scenario)
     if world is None:
         world = build_world(scenario, normalise_trusted(trust_code))
+    check_web(world)
     return Simulation(world, mech, progress, observer).run()
 
 

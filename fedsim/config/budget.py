@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fedsim.config.schema import Scenario
@@ -26,7 +27,7 @@ BYTES_PER_EPOCH = 2_500.0
 BYTES_PER_QUEUED_REQUEST = 64.0  # request-level web: one epoch's arrays at a time
 CPU_S_PER_JOB = 60e-6
 CPU_S_PER_EPOCH = 2e-3
-CPU_S_PER_REQUEST = 1e-6
+CPU_S_PER_REQUEST = 1e-6  # the compiled M/M/c kernel takes ~6e-8 s; generous
 CPU_S_PER_ROUND = 5e-3  # a local scheduler's decision (an LP for the fairness policies)
 BYTES_PER_ROUND = 64.0
 EVENTS_PER_JOB = 3.0  # arrive, start, finish
@@ -73,9 +74,18 @@ def _diurnal_peak(mean: float, peak_to_trough: float) -> float:
     return mean * (1.0 + amp)
 
 
-def estimate(scenario: Scenario, trace_jobs: float = 0.0) -> RunEstimate:
+def _mean_rps(p, k: int, trace_rps: Mapping[int, float] | None) -> float:
+    if p.web.mean_rps is not None:
+        return p.web.mean_rps
+    return (trace_rps or {}).get(k, 0.0)  # a replayed trace: known once it is read
+
+
+def estimate(
+    scenario: Scenario, trace_jobs: float = 0.0, trace_rps: Mapping[int, float] | None = None
+) -> RunEstimate:
     """Expected counts, memory and CPU time of one simulation (``trace_jobs``: jobs
-    replayed from a trace, when known)."""
+    replayed from a trace, ``trace_rps``: mean request rate of provider k's replayed web
+    trace, when known)."""
     horizon_s = scenario.horizon_s
     epoch_s = scenario.federation.epoch_s
     epochs = horizon_s / epoch_s  # a float: 1e308 / 1e-300 is inf, not an OverflowError
@@ -85,10 +95,11 @@ def estimate(scenario: Scenario, trace_jobs: float = 0.0) -> RunEstimate:
     requests = 0.0
     peak_epoch_requests = 0.0
     if scenario.web_model == "requests":
-        for p in scenario.providers:
+        for k, p in enumerate(scenario.providers):
             if p.web is not None:
-                requests += p.web.mean_rps * horizon_s
-                peak = _diurnal_peak(p.web.mean_rps, p.web.peak_to_trough)
+                mean = _mean_rps(p, k, trace_rps)
+                requests += mean * horizon_s
+                peak = _diurnal_peak(mean, p.web.peak_to_trough)
                 peak_epoch_requests = max(peak_epoch_requests, peak * min(epoch_s, horizon_s))
     rounds = 0.0
     for p in scenario.providers:
@@ -141,7 +152,9 @@ def describe(est: RunEstimate) -> str:
 LONG_HORIZON_S = 100 * 365 * 86_400.0
 
 
-def _culprit(scenario: Scenario, trace_jobs: float) -> str:
+def _culprit(
+    scenario: Scenario, trace_jobs: float, trace_rps: Mapping[int, float] | None
+) -> str:
     """The YAML key behind the largest share of the estimate, with its value."""
     horizon_s = scenario.horizon_s
     if horizon_s > LONG_HORIZON_S:
@@ -173,29 +186,36 @@ def _culprit(scenario: Scenario, trace_jobs: float) -> str:
                 )
             )
         if p.web is not None and scenario.web_model == "requests":
-            requests = p.web.mean_rps * horizon_s
+            mean = _mean_rps(p, k, trace_rps)
+            key = "mean_rps" if p.web.mean_rps is not None else "trace"
             terms.append(
                 (
-                    CPU_S_PER_REQUEST * requests * 1e4,  # requests dominate by time, not memory
-                    f"providers[{k}].web.mean_rps ({p.web.mean_rps:g}, request-level)",
+                    CPU_S_PER_REQUEST * mean * horizon_s * 1e4,  # time, not memory
+                    f"providers[{k}].web.{key} ({mean:g} requests/s, request-level)",
                 )
             )
     return max(terms, key=lambda t: t[0] if math.isfinite(t[0]) else math.inf)[1]
 
 
-def check_budget(scenario: Scenario, limits: RunLimits, trace_jobs: float = 0.0) -> RunEstimate:
+def check_budget(
+    scenario: Scenario,
+    limits: RunLimits,
+    trace_jobs: float = 0.0,
+    trace_rps: Mapping[int, float] | None = None,
+) -> RunEstimate:
     """Refuse (ScenarioError naming the key most to blame) a run beyond ``limits``."""
-    est = estimate(scenario, trace_jobs)
+    est = estimate(scenario, trace_jobs, trace_rps)
     max_mem = limits.memory_bytes()
     if not est.memory_bytes <= max_mem:
         raise ScenarioError(
-            f"{_culprit(scenario, trace_jobs)}: this run would need about "
+            f"{_culprit(scenario, trace_jobs, trace_rps)}: this run would need about "
             f"{_bytes(est.memory_bytes)} of memory ({describe(est)}); the limit is "
             f"{_bytes(max_mem)} (raise --max-memory-gb if this is meant)"
         )
     if not est.cpu_s <= limits.max_cpu_s:
         raise ScenarioError(
-            f"{_culprit(scenario, trace_jobs)}: this run would take about {_cpu(est.cpu_s)} "
+            f"{_culprit(scenario, trace_jobs, trace_rps)}: this run would take about "
+            f"{_cpu(est.cpu_s)} "
             f"of CPU time ({describe(est)}); the limit is {_cpu(limits.max_cpu_s)} "
             "(raise --max-cpu-h if this is meant)"
         )

@@ -25,6 +25,7 @@ PATH_FIELDS: tuple[tuple[str, ...], ...] = (
     ("affinity", "gavel_csv"),
     ("affinity", "profile", "path"),
     ("dnn_trace", "path"),
+    ("providers", "*", "web", "trace", "path"),  # "*": every item of the list
 )
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
@@ -210,14 +211,19 @@ def _resolve_paths(
     data: dict[str, Any], base: Path, only: set[tuple[str, ...]] | None = None
 ) -> None:
     for field in PATH_FIELDS:
-        if only is not None and field not in only:
-            continue
-        node: Any = data
+        nodes: list[Any] = [data]
         for part in field[:-1]:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict) and isinstance(node.get(field[-1]), str):
-            p = Path(node[field[-1]]).expanduser()
-            node[field[-1]] = str(p if p.is_absolute() else (base / p).resolve())
+            if part == "*":
+                nodes = [item for n in nodes if isinstance(n, list) for item in n]
+            else:
+                nodes = [n.get(part) for n in nodes if isinstance(n, dict)]
+        for k, node in enumerate(nodes):
+            concrete = tuple(str(k) if p == "*" else p for p in field)
+            if only is not None and concrete not in only and field not in only:
+                continue
+            if isinstance(node, dict) and isinstance(node.get(field[-1]), str):
+                p = Path(node[field[-1]]).expanduser()
+                node[field[-1]] = str(p if p.is_absolute() else (base / p).resolve())
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
@@ -248,7 +254,7 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     overridden: set[tuple[str, ...]] = set()
     for assignment in overrides:
         overridden.add(tuple(str(p) for p in apply_override(data, assignment)))
-    _resolve_paths(data, Path.cwd(), only=overridden & set(PATH_FIELDS))
+    _resolve_paths(data, Path.cwd(), only=overridden)
     source = str(path) + (" (with --set overrides)" if overridden else "")
     return scenario_from_dict(data, source)
 

@@ -148,16 +148,54 @@ class Sla(Frozen):
     latency_ms: float = Field(200.0, gt=0, le=MAX_MS)
 
 
-class WebWorkload(Frozen):
-    """An interactive service: diurnal Poisson requests, M/M/c on the cores assigned."""
+MAX_WAIT_LATENCIES = 10  # default admission limit, in SLA latencies
 
-    mean_rps: float = Field(ge=0)
+
+class WebTrace(Frozen):
+    """Replayed web requests: ``format: requests`` has one row per request (a timestamp
+    column: ISO 8601 or seconds; e.g. the Azure LLM trace's ``TIMESTAMP``), ``format:
+    counts`` one row per fixed interval (a time column and a count column, e.g.
+    ``t_s,requests`` per minute). Trace time ``t`` plays at ``(t − start_s)·time_scale``
+    of simulated time, and repeats end to end when ``loop``."""
+
+    path: str
+    format: Literal["requests", "counts"] = "requests"
+    time_column: str | None = Field(None, description="default: TIMESTAMP / t_s")
+    count_column: str = "requests"
+    start_s: float = Field(0.0, ge=0)
+    time_scale: float = Field(1.0, gt=0, le=MAX_RATIO)
+    loop: bool = True
+
+
+class WebWorkload(Frozen):
+    """An interactive service: diurnal Poisson requests (``mean_rps``...) or a replayed
+    ``trace``, served by M/M/c queues on the cores assigned. ``sizing`` says what the
+    operator knows when it sizes an epoch: the epoch's true load (``oracle``), or a
+    forecast from the past (``last_epoch``, or an ``ewma`` of past epochs)."""
+
+    mean_rps: float | None = Field(None, ge=0)
     peak_to_trough: float = Field(1.0, ge=1.0, le=MAX_RATIO)
     phase_s: float = 0.0
+    trace: WebTrace | None = None
     service_ms: float = Field(gt=0, le=MAX_MS)
     sla: Sla = Sla()
     revenue_usd_per_request: Usd
     penalty_usd_per_violation: Usd = 0.0
+    sizing: Literal["oracle", "last_epoch", "ewma"] = "oracle"
+    ewma_alpha: float = Field(0.5, gt=0, le=1)
+    headroom: float = Field(0.0, ge=0, le=10,
+                            description="size for this share more load than expected")
+    max_wait_ms: float | None = Field(
+        None, gt=0, le=MAX_MS,
+        description="admission control: a request that would wait longer on average is "
+        f"turned away at once (a violation); default {MAX_WAIT_LATENCIES}x the SLA latency")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> WebWorkload:
+        if (self.mean_rps is None) == (self.trace is None):
+            raise invalid_at("mean_rps", "give exactly one of mean_rps (a diurnal Poisson "
+                             "load) or trace (a replayed one)")
+        return self
 
 
 class Prices(Frozen):
@@ -369,6 +407,10 @@ class Scenario(Frozen):
     seed: int = Field(0, ge=0, le=MAX_SEED)
     horizon_s: float = Field(gt=0)
     web_model: Literal["fluid", "requests"] = "fluid"
+    web_slice_s: float = Field(
+        60.0, gt=0, le=MAX_DURATION_S,
+        description="web load is sized and served slice by slice inside an epoch",
+    )
     local_scheduler: SchedulerSpec = Field(
         default_factory=SchedulerSpec, description="every provider's, unless it sets its own"
     )

@@ -9,15 +9,17 @@ from pathlib import Path
 
 import numpy as np
 
-from fedsim.config.schema import Provider, Scenario
+from fedsim.config.schema import MAX_WAIT_LATENCIES, Provider, Scenario
 from fedsim.engine.streams import stream
 from fedsim.engine.world import CPU, JobArrays, WebSpec, World
 from fedsim.errors import FedsimError, ScenarioError, TraceError
+from fedsim.queueing.diurnal import DiurnalRate
 from fedsim.world.affinity import AffinityTable
 from fedsim.world.gavel_trace import read_gavel
 from fedsim.world.jobs import ALL_TYPES, DurationSpec, JobBatch, generate_jobs
 from fedsim.world.profile_affinity import affinity_from_profile
 from fedsim.world.traces import read_philly
+from fedsim.world.web_load import DiurnalLoad, read_count_trace, read_request_trace
 
 
 def _affinity(scenario: Scenario) -> AffinityTable:
@@ -123,20 +125,38 @@ def _trace_jobs(
         raise ScenarioError(f"dnn_trace.path: {exc}") from None
 
 
-def _web(p: Provider) -> WebSpec | None:
+def _web(k: int, p: Provider, seed: int) -> WebSpec | None:
     if p.web is None:
         return None
     w = p.web
+    if w.trace is None:
+        load = DiurnalLoad(DiurnalRate(float(w.mean_rps or 0.0), w.peak_to_trough, w.phase_s))
+    else:
+        tr = w.trace
+        try:
+            if tr.format == "requests":
+                load = read_request_trace(tr.path, tr.time_column or "TIMESTAMP",
+                                          start_s=tr.start_s, time_scale=tr.time_scale,
+                                          loop=tr.loop)
+            else:
+                load = read_count_trace(tr.path, tr.time_column or "t_s", tr.count_column,
+                                        start_s=tr.start_s, time_scale=tr.time_scale,
+                                        loop=tr.loop, seed=seed)
+        except FedsimError as exc:
+            raise ScenarioError(f"providers[{k}].web.trace: {exc}") from None
     return WebSpec(
         name=p.name,
-        mean_rps=w.mean_rps,
-        peak_to_trough=w.peak_to_trough,
-        phase_s=w.phase_s,
+        load=load,
         service_ms=w.service_ms,
         latency_s=w.sla.latency_ms / 1000.0,
         percentile=w.sla.percentile,
         revenue_usd_per_request=w.revenue_usd_per_request,
         penalty_usd_per_violation=w.penalty_usd_per_violation,
+        sizing=w.sizing,
+        ewma_alpha=w.ewma_alpha,
+        headroom=w.headroom,
+        max_wait_s=(w.max_wait_ms if w.max_wait_ms is not None
+                    else MAX_WAIT_LATENCIES * w.sla.latency_ms) / 1000.0,
     )
 
 
@@ -211,6 +231,7 @@ def build_world(scenario: Scenario, trust_code: Iterable[str] = ()) -> World:
         horizon_s=scenario.horizon_s,
         epoch_s=scenario.federation.epoch_s,
         web_model=scenario.web_model,
+        web_slice_s=scenario.web_slice_s,
         providers=names,
         members=members,
         resources=resources,
@@ -230,7 +251,7 @@ def build_world(scenario: Scenario, trust_code: Iterable[str] = ()) -> World:
         affinity=table,
         reference_gpu=scenario.affinity.reference_gpu,
         jobs=jobs,
-        web=tuple(_web(p) for p in scenario.providers),
+        web=tuple(_web(k, p, scenario.seed) for k, p in enumerate(scenario.providers)),
         schedulers=schedulers,
         round_s=round_s,
         preemption_cost_s=preemption_cost_s,

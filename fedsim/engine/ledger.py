@@ -27,7 +27,8 @@ USAGE = (
     "cpu_busy_h",
     "cpu_capacity_h",
     "web_requests",
-    "web_violations",
+    "web_violations",  # requests over the SLA latency, shed ones included
+    "web_shed",  # requests turned away: no core could serve them within the SLA
     "jobs_finished",
 )
 TOLERANCE_USD = 1e-6

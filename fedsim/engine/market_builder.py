@@ -8,19 +8,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from fedsim.engine.dnn import DnnCluster
-from fedsim.engine.web import WebPlan
+from fedsim.engine.web_plan import Bundle, WebPlan
 from fedsim.engine.world import World
 from fedsim.market.types import Market
 
 
 @dataclass(frozen=True)
 class DemandClass:
-    """What a market demand row stands for: queued jobs of one kind, or a web overflow."""
+    """What a market demand row stands for: queued jobs of one kind, or a bundle of
+    cores at one host for a web service's overflow."""
 
     owner: int  # world provider index
     kind: str  # "dnn" | "web"
     n_gpus: int = 1
     jobs: tuple[int, ...] = ()
+    bundle: Bundle | None = None
 
 
 @dataclass(frozen=True)
@@ -91,25 +93,32 @@ def build_snapshot(world: World, dnn: DnnCluster, web: WebPlan, epoch: int, t_s:
         need_rows.append(need)
         aff_rows.append(aff)
         wan_rows.append(wan)
+    groups = []
+    group_of: dict[int, int] = {}
+    group_share = []
     for o in members:
-        overflow = web.overflow_cores[o]
-        if overflow <= 0:
+        service = web.services[o]
+        if service is None:
             continue
-        aff = np.zeros((n_m, n_r))
-        for m, i in enumerate(members):
-            if i == o or world.rtt_s[o, i] < web.latency_s[o]:
-                aff[m, cpu] = world.cpu_speed[i] / world.cpu_speed[o]
-        need = np.zeros(n_r)
-        need[cpu] = 1.0
-        labels.append(f"{world.providers[o]}/web")
-        classes.append(DemandClass(owner=o, kind="web"))
-        owner.append(pos[o])
-        units.append(float(overflow))
-        value.append(float(web.value_usd_per_core_h[o]))
-        gran.append(1.0)
-        need_rows.append(need)
-        aff_rows.append(aff)
-        wan_rows.append(np.zeros(n_m))
+        epoch_h = sum(service.planned.duration_s) / 3600.0
+        for bundle in service.bundles:
+            aff = np.zeros((n_m, n_r))
+            aff[pos[bundle.host], cpu] = 1.0  # a bundle is sized for its host only
+            need = np.zeros(n_r)
+            need[cpu] = 1.0
+            labels.append(f"{world.providers[o]}/web@{world.providers[bundle.host]}")
+            classes.append(DemandClass(owner=o, kind="web", bundle=bundle))
+            owner.append(pos[o])
+            units.append(float(bundle.cores))
+            value.append(bundle.value_usd / (bundle.cores * epoch_h))
+            gran.append(float(bundle.cores))
+            need_rows.append(need)
+            aff_rows.append(aff)
+            wan_rows.append(np.zeros(n_m))
+            # the bundles of one service are alternatives: a whole bundle is its whole need
+            groups.append(group_of.setdefault(o, len(group_of)))
+            group_share.append(1.0 / bundle.cores)
+    n_dnn = len(labels) - len(groups)
 
     n_d = len(labels)
     market = Market(
@@ -125,6 +134,8 @@ def build_snapshot(world: World, dnn: DnnCluster, web: WebPlan, epoch: int, t_s:
         affinity=np.array(aff_rows).reshape(n_d, n_m, n_r),
         wan_cost_usd_per_unit_h=np.array(wan_rows).reshape(n_d, n_m),
         granularity_units=np.array(gran),
+        demand_group=np.array([-1] * n_dnn + groups, dtype=np.int64),
+        group_share=np.array([0.0] * n_dnn + group_share),
         epoch=epoch,
         t_s=t_s,
         epoch_s=world.epoch_s,

@@ -6,8 +6,9 @@ on its own GPUs (so a strict FIFO stays strict, and a round-based scheduler is n
 overridden between its rounds). DNN demand: each class's allocation at other members is
 rounded to whole gangs per (member, GPU type) by largest remainders; the class's waiting
 jobs then start there in arrival order, at the clearing's price, while the host has
-room. Web demand: the cores a clearing gives an owner at another member, capped by what
-is free there, are that owner's for the epoch.
+room. Web demand: each owner gets at most one of its bundles, the one the clearing
+allocated most of, if that rounds to the whole bundle and its host still has the cores
+free (a part of a bundle is not the bundle: it was sized as a whole).
 """
 
 from __future__ import annotations
@@ -18,18 +19,17 @@ import numpy as np
 
 from fedsim.engine.dnn import DnnCluster
 from fedsim.engine.market_builder import Snapshot
-from fedsim.engine.web import WebPlan
+from fedsim.engine.web_plan import Bundle, WebPlan
 from fedsim.market.types import Clearing
 
 
 @dataclass(frozen=True)
 class Placed:
     """What an epoch's clearing placed: ``units[d, m, r]`` whole units per cell, and the
-    web cores (with their price) each owner got at each remote host."""
+    web bundle each owner bought (with its price per core-hour)."""
 
     units: np.ndarray
-    remote_cores: dict[tuple[int, int], int]
-    cpu_price: dict[tuple[int, int], float]
+    bundles: dict[int, tuple[Bundle, float]]  # owner -> (bundle, USD per core-hour)
 
 
 def round_blocks(amounts: np.ndarray, block: float) -> np.ndarray:
@@ -53,23 +53,11 @@ def place(
     prices = np.asarray(clearing.price_usd_per_unit_h)
     members = snap.member_index
     free = dnn.occ.free
-    remote_cores: dict[tuple[int, int], int] = {}
-    cpu_price: dict[tuple[int, int], float] = {}
     placed = np.zeros_like(x)
     for d, cls in enumerate(snap.classes):
-        if not np.any(x[d] > 1e-9):
+        if cls.kind != "dnn" or not np.any(x[d] > 1e-9):
             continue
-        block = float(cls.n_gpus if cls.kind == "dnn" else 1)
-        counts = round_blocks(x[d].ravel(), block).reshape(x[d].shape)
-        if cls.kind == "web":
-            for m in np.flatnonzero(counts[:, cpu]):
-                host = members[m]
-                cores = int(min(counts[m, cpu], web.free_cores[host]))
-                if host != cls.owner and cores > 0:
-                    remote_cores[(cls.owner, host)] = cores
-                    cpu_price[(cls.owner, host)] = float(prices[m, cpu])
-                    placed[d, m, cpu] = cores
-            continue
+        counts = round_blocks(x[d].ravel(), float(cls.n_gpus)).reshape(x[d].shape)
         queue = iter(cls.jobs)
         for flat in np.lexsort((np.arange(counts.size), -counts.ravel())):
             m, g = divmod(int(flat), counts.shape[1])
@@ -84,4 +72,31 @@ def place(
                     break
                 dnn.start(j, host, g, t_s, float(prices[m, g]))
                 placed[d, m, g] += cls.n_gpus
-    return Placed(placed, remote_cores, cpu_price)
+    return Placed(placed, _place_bundles(snap, x, prices, web, cpu, placed))
+
+
+def _place_bundles(snap: Snapshot, x: np.ndarray, prices: np.ndarray, web: WebPlan, cpu: int,
+                   placed: np.ndarray) -> dict[int, tuple[Bundle, float]]:
+    """Per owner, the bundle the clearing gave the largest fraction of, when that
+    fraction rounds to one (>= 1/2) and the host has its cores free."""
+    pos = {host: m for m, host in enumerate(snap.member_index)}
+    best: dict[int, tuple[float, int]] = {}
+    for d, cls in enumerate(snap.classes):
+        if cls.bundle is None:
+            continue
+        frac = float(x[d, pos[cls.bundle.host], cpu]) / cls.bundle.cores
+        if frac >= 0.5 - 1e-9 and frac > best.get(cls.owner, (0.0, -1))[0]:
+            best[cls.owner] = (frac, d)
+    free = list(web.free_cores)
+    out: dict[int, tuple[Bundle, float]] = {}
+    for owner in sorted(best, key=lambda o: (-best[o][0], o)):
+        d = best[owner][1]
+        bundle = snap.classes[d].bundle
+        assert bundle is not None
+        if free[bundle.host] < bundle.cores:
+            continue
+        free[bundle.host] -= bundle.cores
+        m = pos[bundle.host]
+        placed[d, m, cpu] = bundle.cores
+        out[owner] = (bundle, float(prices[m, cpu]))
+    return out

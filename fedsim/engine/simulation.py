@@ -26,7 +26,8 @@ from fedsim.engine.ledger import Ledger
 from fedsim.engine.local import LocalScheduling
 from fedsim.engine.market_builder import Snapshot, build_snapshot
 from fedsim.engine.placement import Placed, place
-from fedsim.engine.web import plan_web, settle_web
+from fedsim.engine.web_plan import WebPlanner
+from fedsim.engine.web_serve import WebServer
 from fedsim.engine.world import World
 from fedsim.errors import AccountingError
 from fedsim.market.types import Clearing, Market
@@ -103,6 +104,7 @@ class Simulation:
         observer: EpochObserver | None = None,
         fast_paths: bool = True,
         stop_when_done: bool = False,
+        web_threads: int | None = None,
     ):
         self.world = world
         self.mechanism = mechanism
@@ -127,8 +129,8 @@ class Simulation:
         self._price_rows: list[np.ndarray] = []
         self._epoch_rows: list[tables.EpochRow] = []
         self.mechanism_s = 0.0
-        self._web_sizing: dict = {}
-        self._web_tails: dict = {}
+        self.web_planner = WebPlanner(world)
+        self.web_server = WebServer(world, self.ledger, web_threads)
 
     def _schedule(self, delay_s: float, priority: int, callback: Callable[[Any], None],
                   value: Any) -> None:
@@ -213,13 +215,12 @@ class Simulation:
 
     def _run_epoch(self, e: int, t0: float, t1: float) -> None:
         world = self.world
-        web = plan_web(world, t0, t1, self._web_sizing)
+        web = self.web_planner.plan(t0, t1)
         snap = build_snapshot(world, self.dnn, web, e, t0)
         clearing, fallback = self._clear(snap)
         self.ledger.budget_balanced[e] = clearing.budget_balanced
         placed = place(snap, clearing, self.dnn, web, world.cpu_index, t0)
-        settle_web(world, web, placed.remote_cores, placed.cpu_price, self.ledger, e, t0,
-                   t1 - t0, self._web_tails)
+        self.web_server.serve(web, placed.bundles, e, t0, t1)
         hours = (t1 - t0) / 3600.0
         for m, i in enumerate(snap.member_index):
             self.ledger.add("transfer_usd", e, i, float(clearing.transfer_usd_per_h[m]) * hours)
@@ -261,7 +262,7 @@ class Simulation:
                 w.n_providers, cpu
             ) / 3600.0
         )
-        busy_h[:, cpu] = [led.get("cpu_busy_h", e, i) for i in range(w.n_providers)]
+        # CPU cores: idle cost here; the web model books their busy time and its cost
         idle = w.idle_cost_usd_per_unit_h
         cost = (idle * w.capacity_units * hours + (w.busy_cost_usd_per_unit_h - idle) * busy_h).sum(
             axis=1
@@ -284,6 +285,7 @@ class Simulation:
         run_until(self.env, self.horizon_s, self._all_done if self.stop_when_done else None)
         end_s = self.env.now if self.stop_when_done else self.horizon_s
         last = min(self.n_epochs - 1, int(end_s // self.epoch_s))
+        self.web_server.close(end_s, last)
         self._close_epoch(last, end_s - last * self.epoch_s, end_s)
         self.dnn.settle(end_s)
         self._check()

@@ -20,14 +20,16 @@ class WebSpec:
     """One provider's web service."""
 
     name: str  # the provider's name (it keys the service's random stream)
-    mean_rps: float
-    peak_to_trough: float
-    phase_s: float
+    load: Any  # world.web_load.DiurnalLoad | TraceLoad | CountLoad
     service_ms: float
     latency_s: float
     percentile: float
     revenue_usd_per_request: float
     penalty_usd_per_violation: float
+    sizing: str = "oracle"  # oracle | last_epoch | ewma
+    ewma_alpha: float = 0.5
+    headroom: float = 0.0  # sized for (1 + headroom) times the expected load
+    max_wait_s: float = math.inf  # admission control: longer expected waits turned away
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class World:
     horizon_s: float
     epoch_s: float
     web_model: str  # "fluid" | "requests"
+    web_slice_s: float
     providers: tuple[str, ...]
     members: tuple[int, ...]
     resources: tuple[str, ...]  # "gpu:<type>"..., then "cpu"

@@ -1,7 +1,8 @@
-"""Web-service queueing: Erlang-B/C, M/M/c response tails, diurnal rates, per-epoch outcomes.
-
-The engine calls :func:`fluid_epoch` every market epoch; :func:`simulate_epoch_requests`
-(request-level, heap-based FCFS; a simpy reference is selectable) validates it.
+"""Web-service queueing: Erlang-B/C, M/M/c response tails, diurnal rates, load profiles
+(:mod:`~fedsim.queueing.profile`, what sizing uses), the fluid model of a site in time
+(:mod:`~fedsim.queueing.transient`) and the request-level one (:mod:`~fedsim.queueing.site`,
+a numba kernel, imported only when that mode runs); :func:`fcfs_response_s` is a plain
+heap-based FCFS reference for tests.
 """
 
 from fedsim.queueing.diurnal import DAY_S, DiurnalRate, sample_arrivals_s
@@ -14,33 +15,17 @@ from fedsim.queueing.erlang import (
     p_wait_exceeds,
 )
 from fedsim.queueing.fcfs import fcfs_response_s, fcfs_response_s_simpy
-from fedsim.queueing.web_model import (
-    RequestTrace,
-    WebEpoch,
-    batch_means_ci95,
-    fluid_epoch,
-    simulate_epoch_requests,
-    simulate_requests,
-    violation_fraction_ci95,
-)
 
 __all__ = [
     "DAY_S",
     "DiurnalRate",
-    "RequestTrace",
-    "WebEpoch",
-    "batch_means_ci95",
     "cores_needed",
     "erlang_b",
     "erlang_b_table",
     "erlang_c",
     "fcfs_response_s",
     "fcfs_response_s_simpy",
-    "fluid_epoch",
     "p_response_exceeds",
     "p_wait_exceeds",
     "sample_arrivals_s",
-    "simulate_epoch_requests",
-    "simulate_requests",
-    "violation_fraction_ci95",
 ]

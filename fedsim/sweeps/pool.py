@@ -56,6 +56,7 @@ def _portable(exc: BaseException) -> BaseException:
 def _worker_main(conn: Connection, parent_pid: int) -> None:
     """Serve ``(index, fn, item)`` requests until told to stop or the parent is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    os.environ.setdefault("FEDSIM_WEB_THREADS", "1")  # one worker per core already
     _watch_parent(parent_pid)
     while True:
         try:

@@ -1,0 +1,246 @@
+"""Sizing web services for an epoch, and what the market may sell them.
+
+Each provider sizes its service for the epoch's load as it *expects* it: the true
+load (``sizing: oracle``) or a forecast from past epochs only (``last_epoch``,
+``ewma``). The expected load is a rate profile over slices of the epoch
+(:mod:`fedsim.queueing.profile`), and one queueing model does everything below:
+
+- *home*: the fewest own cores meeting the SLA. If its own cores cannot, it keeps
+  them all and routes to them the largest share of its load they serve within the
+  SLA; the rest is overflow, shed (every shed request violates) unless bought;
+- *bundles*: for every member ``h`` within reach (RTT below the SLA latency), the
+  fewest of ``h``'s cores that serve the overflow within the SLA at ``h``'s CPU speed
+  with the RTT deducted from the latency (or, if ``h`` has fewer free cores, all of
+  them, serving the largest share they can). A bundle is worth the requests it moves
+  from shed to within the SLA, ``(revenue + penalty)·(served − late)``. It is sized to
+  be stable for its share, so a bundle below the stability bound is never offered.
+
+The market sees each bundle as an indivisible block of cores at one host, and a
+provider's bundles as one demand group (it buys one at most): see
+:mod:`fedsim.engine.market_builder`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from fedsim.engine.world import WebSpec, World
+from fedsim.errors import ScenarioError
+from fedsim.queueing import profile as q
+from fedsim.queueing.profile import LoadProfile
+
+MAX_WEB_CORES = 500_000  # half of the sizing search bound: room for the SLA margin
+MAX_CACHE = 200_000  # memoised queueing answers per run (diurnal loads repeat daily)
+
+
+def check_web(world: World) -> None:
+    """Reject SLAs that no number of cores can meet (service time alone breaks them),
+    and loads beyond what fedsim sizes (:data:`MAX_WEB_CORES` busy cores at the peak)."""
+    for k, web in enumerate(world.web):
+        if web is None:
+            continue
+        service_s = web.service_ms / 1000.0 / world.cpu_speed[k]
+        tail = math.exp(-web.latency_s / service_s)
+        if tail > 1.0 - web.percentile:
+            raise ScenarioError(
+                f"providers[{k}].web.sla: p{web.percentile * 100:g} <= "
+                f"{web.latency_s * 1000:g} ms is unattainable with service_ms="
+                f"{web.service_ms:g} (even infinite cores violate {tail:.1%} of requests); "
+                "raise latency_ms or lower the percentile"
+            )
+        peak_rps = web.load.peak_per_s(world.web_slice_s)
+        if peak_rps * service_s >= MAX_WEB_CORES:
+            source = "trace" if web.load.is_trace else "mean_rps"
+            raise ScenarioError(
+                f"providers[{k}].web.{source}: a peak of {peak_rps:.4g} requests/s of "
+                f"{web.service_ms:g} ms keeps {peak_rps * service_s:.3g} cores busy; fedsim "
+                f"sizes services of up to {MAX_WEB_CORES:,} cores"
+            )
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """Cores at ``host`` serving ``share`` of ``owner``'s load for one epoch."""
+
+    owner: int
+    host: int
+    cores: int
+    share: float
+    service_s: float  # at the host's CPU speed
+    threshold_s: float  # SLA latency minus the round trip
+    value_usd: float  # over the epoch, expected
+
+
+@dataclass(frozen=True)
+class ServicePlan:
+    """One provider's web service for one epoch."""
+
+    actual: LoadProfile  # the load that will arrive (what settles the epoch)
+    planned: LoadProfile  # the load the provider sized for
+    home_cores: int
+    home_share: float  # of the load routed to its own cores; the rest is overflow
+    service_s: float
+    latency_s: float
+    bundles: tuple[Bundle, ...]  # what it would buy, one at most
+
+
+@dataclass(frozen=True)
+class WebPlan:
+    services: tuple[ServicePlan | None, ...]  # [provider]
+    free_cores: tuple[int, ...]  # [provider] cores not used by its own service
+
+
+class QueueingMemo:
+    """The queueing answers of one run, memoised (a diurnal day repeats)."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple, float | int | None] = {}
+
+    def _get(self, key: tuple, compute: Callable[[], float | int | None]) -> float | int | None:
+        hit = self._memo.get(key, self)
+        if hit is self:
+            if len(self._memo) >= MAX_CACHE:
+                self._memo.clear()
+            hit = self._memo[key] = compute()
+        return hit  # type: ignore[return-value]
+
+    def cores(self, load: LoadProfile, service_s: float, threshold_s: float,
+              percentile: float) -> int | None:
+        return self._get(("c", load, service_s, threshold_s, percentile),  # type: ignore
+                         lambda: q.cores_for_sla(load, service_s, threshold_s, percentile))
+
+    def share(self, c: int, load: LoadProfile, service_s: float, threshold_s: float,
+              percentile: float) -> float:
+        return self._get(("s", c, load, service_s, threshold_s, percentile),  # type: ignore
+                         lambda: q.max_share(c, load, service_s, threshold_s, percentile))
+
+    def late(self, c: int, load: LoadProfile, service_s: float, threshold_s: float) -> float:
+        return self._get(("v", c, load, service_s, threshold_s),  # type: ignore
+                         lambda: q.violations(c, load, service_s, threshold_s))
+
+
+class Forecast:
+    """What a provider expects of the next epoch from past epochs only: an EWMA of the
+    sorted slice rates (the quasi-stationary model does not care in which order the
+    slices come, only how much time is spent at each rate). ``alpha = 1``: last epoch."""
+
+    def __init__(self, alpha: float) -> None:
+        self.alpha = alpha
+        self.rates: np.ndarray | None = None
+
+    def observe(self, past: LoadProfile) -> None:
+        rates = np.sort(np.asarray(past.rate_per_s, dtype=float))
+        if self.rates is None:
+            self.rates = rates
+            return
+        self.rates = self.alpha * rates + (1.0 - self.alpha) * _resample(self.rates, len(rates))
+
+    def expect(self, duration_s: tuple[float, ...]) -> LoadProfile:
+        assert self.rates is not None
+        return LoadProfile(duration_s, tuple(_resample(self.rates, len(duration_s)).tolist()))
+
+
+def _resample(sorted_rates: np.ndarray, k: int) -> np.ndarray:
+    if len(sorted_rates) == k:
+        return sorted_rates
+    grid = np.linspace(0.0, 1.0, len(sorted_rates))
+    return np.interp(np.linspace(0.0, 1.0, k), grid, sorted_rates)
+
+
+class WebPlanner:
+    """Sizes every provider's service each epoch; owns the run's forecasts and memo."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.memo = QueueingMemo()
+        self.forecasts = [Forecast(1.0 if w is not None and w.sizing == "last_epoch"
+                                   else (w.ewma_alpha if w is not None else 1.0))
+                          for w in world.web]
+
+    def _profile(self, web: WebSpec, t0_s: float, t1_s: float) -> LoadProfile:
+        return web.load.profile(q.slices(t0_s, t1_s, self.world.web_slice_s))
+
+    def _planned(self, i: int, web: WebSpec, actual: LoadProfile, t0_s: float,
+                 t1_s: float) -> LoadProfile:
+        expected = self._expected(i, web, actual, t0_s)
+        return expected.scaled(1.0 + web.headroom) if web.headroom else expected
+
+    def _expected(self, i: int, web: WebSpec, actual: LoadProfile, t0_s: float
+                  ) -> LoadProfile:
+        if web.sizing == "oracle":
+            return actual
+        fc = self.forecasts[i]
+        epoch_s = self.world.epoch_s
+        if fc.rates is None:  # the service ran before the simulation: its last epoch
+            fc.observe(self._profile(web, t0_s - epoch_s, t0_s))
+        else:
+            fc.observe(self._profile(web, max(t0_s - epoch_s, 0.0), t0_s))
+        return fc.expect(actual.duration_s)
+
+    def plan(self, t0_s: float, t1_s: float) -> WebPlan:
+        """Size every service for ``[t0_s, t1_s)``; call once per epoch, in order."""
+        w = self.world
+        cpu = w.cpu_index
+        capacity = [int(w.capacity_units[i, cpu]) for i in range(w.n_providers)]
+        homes: list[tuple[LoadProfile, LoadProfile, int, float, float] | None] = []
+        free = list(capacity)
+        for i, web in enumerate(w.web):
+            if web is None:
+                homes.append(None)
+                continue
+            actual = self._profile(web, t0_s, t1_s)
+            planned = self._planned(i, web, actual, t0_s, t1_s)
+            service_s = web.service_ms / 1000.0 / w.cpu_speed[i]
+            need = self.memo.cores(planned, service_s, web.latency_s, web.percentile)
+            if need is not None and need <= capacity[i]:
+                home, share = need, 1.0
+            else:
+                home = capacity[i]
+                share = self.memo.share(home, planned, service_s, web.latency_s, web.percentile)
+            free[i] = capacity[i] - home
+            homes.append((actual, planned, home, share, service_s))
+        services: list[ServicePlan | None] = []
+        for o, web in enumerate(w.web):
+            h = homes[o]
+            if web is None or h is None:
+                services.append(None)
+                continue
+            actual, planned, home, share, service_s = h
+            bundles = self._bundles(o, web, planned, share, free) if share < 1.0 else ()
+            services.append(ServicePlan(actual, planned, home, share, service_s, web.latency_s,
+                                        bundles))
+        return WebPlan(tuple(services), tuple(free))
+
+    def _bundles(self, o: int, web: WebSpec, planned: LoadProfile, home_share: float,
+                 free: list[int]) -> tuple[Bundle, ...]:
+        w = self.world
+        if o not in w.members:
+            return ()
+        overflow = planned.scaled(1.0 - home_share)
+        worth = web.revenue_usd_per_request + web.penalty_usd_per_violation
+        out = []
+        for h in w.members:
+            threshold_s = web.latency_s - float(w.rtt_s[o, h])
+            if h == o or threshold_s <= 0.0 or free[h] <= 0:
+                continue
+            service_s = web.service_ms / 1000.0 / w.cpu_speed[h]
+            cores = self.memo.cores(overflow, service_s, threshold_s, web.percentile)
+            if cores is None:
+                continue  # the round trip leaves too little time at any number of cores
+            share = 1.0 - home_share
+            if cores > free[h]:  # all it has, serving the largest share it can
+                cores = free[h]
+                share *= self.memo.share(cores, overflow, service_s, threshold_s,
+                                         web.percentile)
+            if cores <= 0 or share <= 0.0:
+                continue
+            routed = planned.scaled(share)
+            late = self.memo.late(cores, routed, service_s, threshold_s)
+            value = worth * (routed.requests - late)
+            if value > 0.0:
+                out.append(Bundle(o, h, int(cores), share, service_s, threshold_s, value))
+        return tuple(out)
