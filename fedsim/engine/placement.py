@@ -13,6 +13,8 @@ free (a part of a bundle is not the bundle: it was sized as a whole).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +23,8 @@ from fedsim.engine.dnn import DnnCluster
 from fedsim.engine.market_builder import Snapshot
 from fedsim.engine.web_plan import Bundle, WebPlan
 from fedsim.market.types import Clearing
+
+Resize = Callable[[Bundle, int], Bundle | None]  # a bundle on fewer cores, if any use
 
 
 @dataclass(frozen=True)
@@ -46,9 +50,11 @@ def round_blocks(amounts: np.ndarray, block: float) -> np.ndarray:
 
 
 def place(
-    snap: Snapshot, clearing: Clearing, dnn: DnnCluster, web: WebPlan, cpu: int, t_s: float
+    snap: Snapshot, clearing: Clearing, dnn: DnnCluster, web: WebPlan, cpu: int, t_s: float,
+    resize: Resize | None = None,
 ) -> Placed:
-    """Apply ``clearing`` to the run at ``t_s`` (the start of its epoch)."""
+    """Apply ``clearing`` to the run at ``t_s`` (the start of its epoch); ``resize``
+    sizes a bundle given fewer cores than it asked for (see :func:`_place_bundles`)."""
     x = np.asarray(clearing.allocation_units)
     prices = np.asarray(clearing.price_usd_per_unit_h)
     members = snap.member_index
@@ -72,29 +78,38 @@ def place(
                     break
                 dnn.start(j, host, g, t_s, float(prices[m, g]))
                 placed[d, m, g] += cls.n_gpus
-    return Placed(placed, _place_bundles(snap, x, prices, web, cpu, placed))
+    return Placed(placed, _place_bundles(snap, x, prices, web, cpu, placed, resize))
 
 
 def _place_bundles(snap: Snapshot, x: np.ndarray, prices: np.ndarray, web: WebPlan, cpu: int,
-                   placed: np.ndarray) -> dict[int, tuple[Bundle, float]]:
-    """Per owner, the bundle the clearing gave the largest fraction of, when that
-    fraction rounds to one (>= 1/2) and the host has its cores free."""
+                   placed: np.ndarray, resize: Resize | None
+                   ) -> dict[int, tuple[Bundle, float]]:
+    """Per owner, the bundle the clearing gave the most cores of. A mechanism may give a
+    bundle only part of its cores (an LP relaxation, a reduced trade): the owner then
+    gets those whole cores, never more, serving the largest share of its overflow
+    they serve within the SLA (``resize``), so what it pays for (the allocation) is
+    what it gets and what it is valued by."""
     pos = {host: m for m, host in enumerate(snap.member_index)}
-    best: dict[int, tuple[float, int]] = {}
+    best: dict[int, tuple[int, int]] = {}
     for d, cls in enumerate(snap.classes):
         if cls.bundle is None:
             continue
-        frac = float(x[d, pos[cls.bundle.host], cpu]) / cls.bundle.cores
-        if frac >= 0.5 - 1e-9 and frac > best.get(cls.owner, (0.0, -1))[0]:
-            best[cls.owner] = (frac, d)
+        cores = min(math.floor(float(x[d, pos[cls.bundle.host], cpu]) + 1e-6),
+                    cls.bundle.cores)
+        if cores > 0 and cores > best.get(cls.owner, (0, -1))[0]:
+            best[cls.owner] = (cores, d)
     free = list(web.free_cores)
     out: dict[int, tuple[Bundle, float]] = {}
     for owner in sorted(best, key=lambda o: (-best[o][0], o)):
-        d = best[owner][1]
+        cores, d = best[owner]
         bundle = snap.classes[d].bundle
         assert bundle is not None
-        if free[bundle.host] < bundle.cores:
-            continue
+        cores = min(cores, free[bundle.host])
+        if cores < bundle.cores:
+            smaller = resize(bundle, cores) if resize is not None and cores > 0 else None
+            if smaller is None:
+                continue
+            bundle = smaller
         free[bundle.host] -= bundle.cores
         m = pos[bundle.host]
         placed[d, m, cpu] = bundle.cores

@@ -219,7 +219,8 @@ class Simulation:
         snap = build_snapshot(world, self.dnn, web, e, t0)
         clearing, fallback = self._clear(snap)
         self.ledger.budget_balanced[e] = clearing.budget_balanced
-        placed = place(snap, clearing, self.dnn, web, world.cpu_index, t0)
+        placed = place(snap, clearing, self.dnn, web, world.cpu_index, t0,
+                       self.web_planner.resize)
         self.web_server.serve(web, placed.bundles, e, t0, t1)
         hours = (t1 - t0) / 3600.0
         for m, i in enumerate(snap.member_index):

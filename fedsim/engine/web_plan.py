@@ -213,7 +213,27 @@ class WebPlanner:
             bundles = self._bundles(o, web, planned, share, free) if share < 1.0 else ()
             services.append(ServicePlan(actual, planned, home, share, service_s, web.latency_s,
                                         bundles))
-        return WebPlan(tuple(services), tuple(free))
+        self._last = WebPlan(tuple(services), tuple(free))
+        return self._last
+
+    def resize(self, bundle: Bundle, cores: int) -> Bundle | None:
+        """``bundle`` on fewer cores (what a clearing gave): the largest share of the
+        owner's overflow they serve within the SLA, valued the same way; None when they
+        serve none of it. For the plan of the last :meth:`plan`."""
+        service = self._last.services[bundle.owner]
+        web = self.world.web[bundle.owner]
+        assert service is not None and web is not None
+        overflow = service.planned.scaled(1.0 - service.home_share)
+        share = (1.0 - service.home_share) * self.memo.share(
+            cores, overflow, bundle.service_s, bundle.threshold_s, web.percentile)
+        share = min(share, bundle.share)
+        if share <= 0.0:
+            return None
+        routed = service.planned.scaled(share)
+        late = self.memo.late(cores, routed, bundle.service_s, bundle.threshold_s)
+        worth = web.revenue_usd_per_request + web.penalty_usd_per_violation
+        return Bundle(bundle.owner, bundle.host, cores, share, bundle.service_s,
+                      bundle.threshold_s, worth * (routed.requests - late))
 
     def _bundles(self, o: int, web: WebSpec, planned: LoadProfile, home_share: float,
                  free: list[int]) -> tuple[Bundle, ...]:

@@ -77,6 +77,9 @@ class DoubleAuction:
     (``price``); the buyer–seller spread of a reduced trade is paid to the
     auctioneer (a negative transfer), so money may leave the federation.
 
+    Only whole blocks (``granularity_units``: a gang, a web bundle) are traded: a block
+    matched in part is dropped, with its spread.
+
     Properties: individually rational (buyers pay ≤ their realised value, sellers
     get ≥ cost); weakly budget balanced (Σ transfers ≤ 0; ``budget_balanced`` is
     False whenever a spread is kept); dominant-strategy truthful for unit-demand
@@ -131,7 +134,10 @@ class DoubleAuction:
         match = solve_welfare(market, solver=self.solver, allow=allow,
                               demand_units=won_units, capacity_units=sold,
                               group_left=1.0 - market.group_usage(x_own))
-        x_trade = match.allocation_units
+        # whole blocks only (a gang, a web bundle): a block matched in part is not traded,
+        # so no buyer pays for a part of a block it cannot use
+        block = market.granularity_units[:, None, None]
+        x_trade = np.floor(match.allocation_units / block + 1e-9) * block
         used = x_trade * need[:, None, :]
         spread = np.einsum("dir,r->d", used, buyer_price - seller_price)
         transfer = np.zeros(n_i)
