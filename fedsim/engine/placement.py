@@ -24,7 +24,7 @@ from fedsim.engine.market_builder import Snapshot
 from fedsim.engine.web_plan import Bundle, WebPlan
 from fedsim.market.types import Clearing
 
-Resize = Callable[[Bundle, int], Bundle | None]  # a bundle on fewer cores, if any use
+Resize = Callable[[Bundle, int, float], Bundle | None]  # fewer cores, at a price: if worth it
 
 
 @dataclass(frozen=True)
@@ -87,8 +87,8 @@ def _place_bundles(snap: Snapshot, x: np.ndarray, prices: np.ndarray, web: WebPl
     """Per owner, the bundle the clearing gave the most cores of. A mechanism may give a
     bundle only part of its cores (an LP relaxation, a reduced trade): the owner then
     gets those whole cores, never more, serving the largest share of its overflow
-    they serve within the SLA (``resize``), so what it pays for (the allocation) is
-    what it gets and what it is valued by."""
+    they serve within the SLA (``resize``), if that is worth their price to it (a
+    buyer never takes part of a bundle worth less than it costs)."""
     pos = {host: m for m, host in enumerate(snap.member_index)}
     best: dict[int, tuple[int, int]] = {}
     for d, cls in enumerate(snap.classes):
@@ -106,7 +106,9 @@ def _place_bundles(snap: Snapshot, x: np.ndarray, prices: np.ndarray, web: WebPl
         assert bundle is not None
         cores = min(cores, free[bundle.host])
         if cores < bundle.cores:
-            smaller = resize(bundle, cores) if resize is not None and cores > 0 else None
+            m = pos[bundle.host]
+            smaller = (resize(bundle, cores, float(prices[m, cpu]))
+                       if resize is not None and cores > 0 else None)
             if smaller is None:
                 continue
             bundle = smaller

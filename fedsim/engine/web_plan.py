@@ -216,10 +216,12 @@ class WebPlanner:
         self._last = WebPlan(tuple(services), tuple(free))
         return self._last
 
-    def resize(self, bundle: Bundle, cores: int) -> Bundle | None:
+    def resize(self, bundle: Bundle, cores: int, price_usd_per_core_h: float
+               ) -> Bundle | None:
         """``bundle`` on fewer cores (what a clearing gave): the largest share of the
         owner's overflow they serve within the SLA, valued the same way; None when they
-        serve none of it. For the plan of the last :meth:`plan`."""
+        serve none of it or are worth less than they cost at the price. For the plan of
+        the last :meth:`plan`."""
         service = self._last.services[bundle.owner]
         web = self.world.web[bundle.owner]
         assert service is not None and web is not None
@@ -232,8 +234,12 @@ class WebPlanner:
         routed = service.planned.scaled(share)
         late = self.memo.late(cores, routed, bundle.service_s, bundle.threshold_s)
         worth = web.revenue_usd_per_request + web.penalty_usd_per_violation
+        value = worth * (routed.requests - late)
+        hours = sum(service.planned.duration_s) / 3600.0
+        if value < price_usd_per_core_h * cores * hours:
+            return None
         return Bundle(bundle.owner, bundle.host, cores, share, bundle.service_s,
-                      bundle.threshold_s, worth * (routed.requests - late))
+                      bundle.threshold_s, value)
 
     def _bundles(self, o: int, web: WebSpec, planned: LoadProfile, home_share: float,
                  free: list[int]) -> tuple[Bundle, ...]:
