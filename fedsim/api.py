@@ -168,6 +168,7 @@ def run(
         main.budget_residual_usd,
         base_ledger,
         main.clearings,
+        main.searches,
     )
     summary["mechanism"] = sc.federation.mechanism.name
     summary["scenario"] = sc.name
@@ -183,5 +184,6 @@ def run(
         "prices": main.prices,
         "epochs": main.epochs,
         "ledger": main.ledger,
+        "searches": main.searches,
     }
     return Result(scenario=sc, tables=tables, summary=summary)

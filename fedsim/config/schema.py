@@ -6,6 +6,7 @@ state from a validated ``Scenario`` and nothing else.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -99,6 +100,58 @@ class Duration(Frozen):
     median_s: float = Field(3600.0, gt=0, le=MAX_DURATION_S)
     sigma: float = Field(1.0, ge=0, le=10.0)
     max_s: float | None = Field(None, gt=0, le=MAX_DURATION_S)
+
+
+class CurvesSpec(Frozen):
+    """Learning curves of a search's trials (see ``fedsim.hpo.curves``)."""
+
+    family: Literal["pow3", "exp3"] = "pow3"
+    a_min: float = Field(0.1, ge=0, le=1)
+    a_max: float = Field(0.95, ge=0, le=1)
+    a_beta: Annotated[tuple[float, float], Field(strict=False)] = (1.5, 4.0)
+    b_median: float = Field(0.6, gt=0, le=MAX_RATIO)
+    c_median: float = Field(0.7, gt=0, le=MAX_RATIO)
+    sigma: float = Field(0.3, ge=0, le=10)
+    noise_sd: float = Field(0.01, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _range(self) -> CurvesSpec:
+        if self.a_min > self.a_max:
+            raise invalid_at("a_min", f"must be <= a_max ({self.a_max}), got {self.a_min}")
+        if not all(0 < v <= MAX_RATIO for v in self.a_beta):
+            raise invalid_at("a_beta", f"both must be in (0, {MAX_RATIO:g}], got {self.a_beta}")
+        return self
+
+
+class HpoWorkload(Frozen):
+    """Hyperparameter searches: Poisson arrivals of searches, each of ``trials`` trials
+    run by a search ``policy``; a trial's step is a job of ``gpus_per_trial`` GPUs of
+    ``job_type`` doing ``unit_s`` reference-GPU seconds per unit of resource (times its
+    own cost factor, log-normal of ``cost_sigma``)."""
+
+    rate_per_h: float = Field(0.0, ge=0)
+    start_s: Annotated[tuple[float, ...], Field(strict=False)] = Field(
+        (), description="searches starting at these times (besides the Poisson ones)")
+    trials: int = Field(gt=0, le=1_000_000)
+    policy: Literal["random", "sha", "hyperband", "asha", "hybrid"] = "asha"
+    r_min: float = Field(1.0, gt=0, le=MAX_RATIO)
+    r_max: float = Field(81.0, gt=0, le=MAX_RATIO)
+    eta: int = Field(3, ge=2, le=100)
+    unit_s: float = Field(gt=0, le=MAX_MS)
+    cost_sigma: float = Field(0.0, ge=0, le=10)
+    workers: int = Field(8, gt=0, le=100_000)
+    gpus_per_trial: int = Field(1, gt=0, le=100_000)
+    job_type: str
+    curves: CurvesSpec = CurvesSpec()
+    target_accuracy: float = Field(0.8, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _rungs(self) -> HpoWorkload:
+        if any(not (math.isfinite(t) and t >= 0) for t in self.start_s):
+            raise invalid_at("start_s", f"times must be finite and >= 0, got {self.start_s}")
+        if self.r_min > self.r_max:
+            raise invalid_at("r_min", f"must be <= r_max ({self.r_max:g}), got {self.r_min:g}")
+        return self
 
 
 class DnnWorkload(Frozen):
@@ -234,6 +287,7 @@ class Provider(Frozen):
         1.0, ge=1 / MAX_RATIO, le=MAX_RATIO, description="core speed relative to the reference core"
     )
     dnn: DnnWorkload | None = None
+    hpo: HpoWorkload | None = None
     web: WebWorkload | None = None
     scheduler: SchedulerSpec | None = Field(None, description="default: local_scheduler")
 

@@ -13,6 +13,7 @@ from fedsim.config.schema import MAX_WAIT_LATENCIES, Provider, Scenario
 from fedsim.engine.streams import stream
 from fedsim.engine.world import CPU, JobArrays, WebSpec, World
 from fedsim.errors import FedsimError, ScenarioError, TraceError
+from fedsim.hpo.spec import hpo_spec
 from fedsim.queueing.diurnal import DiurnalRate
 from fedsim.world.affinity import AffinityTable
 from fedsim.world.gavel_trace import read_gavel
@@ -255,4 +256,7 @@ def build_world(scenario: Scenario, trust_code: Iterable[str] = ()) -> World:
         schedulers=schedulers,
         round_s=round_s,
         preemption_cost_s=preemption_cost_s,
+        hpo=tuple(hpo_spec(k, p, job_types, scenario.horizon_s,
+                           stream(scenario.seed, f"hpo/{p.name}"))
+                  for k, p in enumerate(scenario.providers)),
     )

@@ -49,6 +49,7 @@ class DnnCluster:
         self.queued: list[dict[int, None]] = [{} for _ in range(n_i)]  # per owner, arrival order
         self.running: list[dict[int, None]] = [{} for _ in range(n_i)]  # per host
         self.on_freed: Notify = lambda i, t_s: None
+        self.on_finished: Callable[[int, float], None] = lambda j, t_s: None
         # per provider: when its round-based scheduler decides next (inf: event-driven);
         # a home job finishing later needs no completion event until then
         self.next_decision_s: list[float] = [math.inf] * n_i
@@ -91,6 +92,13 @@ class DnnCluster:
         return reason
 
     # --- life cycle ----------------------------------------------------------------------
+
+    def submit(self, owner: int, n_gpus: int, job_type: int, work_ref_s: float,
+               t_s: float) -> int:
+        """A job created now (a search's trial step); it still has to :meth:`arrive`."""
+        j = self.jobs.add(owner, n_gpus, job_type, work_ref_s, t_s)
+        self._finish_event.append(-1)
+        return j
 
     def arrive(self, j: int, t_s: float) -> bool:
         """Job ``j`` arrives: queued at its owner (True), or rejected if it can never run."""
@@ -193,6 +201,7 @@ class DnnCluster:
         jobs.finish_s[j] = t_s
         self._log((t_s, "finish", j, o, host, g, n))
         self.on_freed(host, t_s)
+        self.on_finished(j, t_s)
 
     def settle(self, t_s: float) -> None:
         """At the horizon: book the work done by running jobs and the waits of queued

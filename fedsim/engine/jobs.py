@@ -63,6 +63,22 @@ class JobState:
     def __len__(self) -> int:
         return len(self.owner)
 
+    def add(self, owner: int, n_gpus: int, job_type: int, work_ref_s: float,
+            arrival_s: float) -> int:
+        """A job created during the run (a search's trial step); returns its index."""
+        for name, value in (("owner", owner), ("n_gpus", n_gpus), ("job_type", job_type),
+                            ("arrival_s", arrival_s), ("work_ref_s", work_ref_s),
+                            ("remaining_ref_s", work_ref_s), ("status", JobStatus.NOT_ARRIVED),
+                            ("slow", ()), ("fits_home", False), ("host", -1), ("gpu", -1),
+                            ("price", 0.0), ("stint_start_s", math.nan),
+                            ("progress_from_s", math.nan), ("version", 0),
+                            ("first_start_s", math.nan), ("finish_s", math.nan),
+                            ("queued_since_s", math.nan), ("queue_delay_s", 0.0),
+                            ("attained_gpu_s", 0.0), ("preemptions", 0), ("data_at", owner)):
+            getattr(self, name).append(value)
+        self.time_on_type_s.extend([0.0] * self.n_types)
+        return len(self.owner) - 1
+
     def done_ref_s(self, j: int, t_s: float) -> float:
         """Work done so far in the current stint (reference seconds)."""
         ran = t_s - self.progress_from_s[j]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,8 @@ from fedsim.engine.ledger import Ledger
 from fedsim.engine.local import LocalScheduling
 from fedsim.engine.market_builder import Snapshot, build_snapshot
 from fedsim.engine.placement import Placed, place
+from fedsim.engine.searches import COLUMNS as SEARCH_COLUMNS
+from fedsim.engine.searches import Searches
 from fedsim.engine.web_plan import WebPlanner
 from fedsim.engine.web_serve import WebServer
 from fedsim.engine.world import World
@@ -53,6 +55,7 @@ class RunTables:
     budget_residual_usd: float
     wall_s: float
     mechanism_s: float
+    searches: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SEARCH_COLUMNS))
 
 
 def clearing_problem(market: Market, clearing: Clearing) -> str | None:
@@ -129,6 +132,8 @@ class Simulation:
         self._price_rows: list[np.ndarray] = []
         self._epoch_rows: list[tables.EpochRow] = []
         self.mechanism_s = 0.0
+        self.searches = Searches(world, self.dnn, self._arrive_now, self._schedule,
+                                 lambda: self.env.now)
         self.web_planner = WebPlanner(world)
         self.web_server = WebServer(world, self.ledger, web_threads)
 
@@ -147,6 +152,13 @@ class Simulation:
         self._next_arrival = 0
         if self._n_arriving:
             self._schedule(self._arrival_s[0], ARRIVAL, self._on_arrival, None)
+
+    def _arrive_now(self, j: int, t_s: float) -> bool:
+        """A job created during the run arrives now."""
+        if self.dnn.arrive(j, t_s):
+            self.local.on_change(self.dnn.jobs.owner[j], t_s)
+            return True
+        return False
 
     def _on_arrival(self, _event: Any) -> None:
         j, now, arrival, n = self._next_arrival, self.env.now, self._arrival_s, self._n_arriving
@@ -281,6 +293,7 @@ class Simulation:
     def run(self) -> RunTables:
         started = time.perf_counter()
         self._start_arrivals()
+        self.searches.start()
         self._schedule(0.0, MARKET, self._on_market, 0)
         self._start_rounds()
         run_until(self.env, self.horizon_s, self._all_done if self.stop_when_done else None)
@@ -302,11 +315,12 @@ class Simulation:
             budget_residual_usd=self.ledger.budget_residual_usd(),
             wall_s=wall_s,
             mechanism_s=self.mechanism_s,
+            searches=self.searches.frame(),
         )
 
     def _all_done(self) -> bool:
         dnn = self.dnn
-        return (self._next_arrival >= self._n_arriving
+        return (self._next_arrival >= self._n_arriving and self.searches.done()
                 and not any(dnn.queued) and not any(dnn.running))
 
     def _check(self) -> None:
@@ -318,6 +332,7 @@ class Simulation:
         arrived = int(np.sum(self.world.jobs.arrival_s < self.horizon_s))
         if self.stop_when_done:
             arrived = self._next_arrival
+        arrived += len(self.dnn.jobs) - len(self.world.jobs)  # created by searches
         total = counts["finished"] + counts["running"] + counts["queued"] + counts["rejected"]
         if not (counts["arrived"] == arrived == total):
             raise AccountingError(f"job identity failed: arrived {arrived}, counted {counts}")

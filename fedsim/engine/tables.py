@@ -48,13 +48,14 @@ def jobs_frame(w: World, jobs: JobState) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "job": np.arange(n),
-            "owner": pd.Categorical.from_codes(w.jobs.owner, categories=prov),
+            "owner": pd.Categorical.from_codes(np.array(jobs.owner, dtype=np.int64),
+                                               categories=prov),
             "job_type": pd.Categorical.from_codes(
-                w.jobs.job_type, categories=list(w.jobs.job_types)
+                np.array(jobs.job_type, dtype=np.int64), categories=list(w.jobs.job_types)
             ),
-            "n_gpus": w.jobs.n_gpus,
-            "ref_duration_s": w.jobs.ref_duration_s,
-            "arrival_s": w.jobs.arrival_s,
+            "n_gpus": np.array(jobs.n_gpus, dtype=np.int64),
+            "ref_duration_s": np.array(jobs.work_ref_s, dtype=float),
+            "arrival_s": np.array(jobs.arrival_s, dtype=float),
             "start_s": np.array(jobs.first_start_s),
             "finish_s": np.array(jobs.finish_s),
             "host": pd.Categorical.from_codes(np.array(jobs.host), categories=prov),

@@ -77,6 +77,7 @@ class World:
     schedulers: tuple[Any, ...]  # [i] LocalScheduler instances
     round_s: tuple[float, ...]  # [i] 0: decide at every arrival and completion
     preemption_cost_s: tuple[float, ...]  # [i] checkpoint + restore, per resumed stint
+    hpo: tuple[Any, ...] = ()  # [i] fedsim.hpo.spec.HpoSpec | None: hyperparameter searches
 
     @property
     def n_providers(self) -> int:

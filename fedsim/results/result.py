@@ -16,13 +16,14 @@ from fedsim.config.schema import Scenario
 from fedsim.errors import FedsimError
 from fedsim.results.owned import replace_dir
 
-TABLES = ("events", "jobs", "clearings", "prices", "epochs", "ledger")
+TABLES = ("events", "jobs", "clearings", "prices", "epochs", "ledger", "searches")
+OPTIONAL = ("searches",)  # results written before these tables existed still load
 
 
 @dataclass(frozen=True)
 class Result:
     """Tables of one run (``events``, ``jobs``, ``clearings``, ``prices``, ``epochs``,
-    ``ledger``), the scenario as resolved, and the summary dictionary."""
+    ``ledger``, ``searches``), the scenario as resolved, and the summary dictionary."""
 
     scenario: Scenario
     tables: Mapping[str, pd.DataFrame]
@@ -42,14 +43,16 @@ class Result:
         marker); anything else is refused with :class:`~fedsim.errors.OutputError`, so a
         user's files are never replaced."""
 
+        names = [t for t in TABLES if t in self.tables]
+
         def write(tmp: Path) -> list[str]:
-            for name in TABLES:
+            for name in names:
                 self.tables[name].to_parquet(tmp / f"{name}.parquet", index=False)
             (tmp / "scenario.yaml").write_text(scenario_to_yaml(self.scenario))
             (tmp / "summary.json").write_text(
                 json.dumps(self.summary, indent=2, allow_nan=False) + "\n"
             )
-            return [*(f"{t}.parquet" for t in TABLES), "scenario.yaml", "summary.json"]
+            return [*(f"{t}.parquet" for t in names), "scenario.yaml", "summary.json"]
 
         return replace_dir(Path(directory), "run", write)
 
@@ -59,14 +62,16 @@ class Result:
         path = Path(directory)
         missing = [
             f
-            for f in (*(f"{t}.parquet" for t in TABLES), "scenario.yaml", "summary.json")
+            for f in (*(f"{t}.parquet" for t in TABLES if t not in OPTIONAL), "scenario.yaml",
+                      "summary.json")
             if not (path / f).is_file()
         ]
         if missing:
             raise FedsimError(
                 f"{path}: not a fedsim result directory (missing {', '.join(missing)})"
             )
-        tables = {name: pd.read_parquet(path / f"{name}.parquet") for name in TABLES}
+        tables = {name: pd.read_parquet(path / f"{name}.parquet") for name in TABLES
+                  if (path / f"{name}.parquet").is_file()}
         scenario = scenario_from_dict(
             read_yaml(path / "scenario.yaml"), str(path / "scenario.yaml")
         )

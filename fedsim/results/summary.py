@@ -35,6 +35,7 @@ def summarize(
     budget_residual_usd: float,
     baseline_ledger: pd.DataFrame | None,
     clearings: pd.DataFrame | None = None,
+    searches: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     by = ledger.groupby("provider", observed=False).sum(numeric_only=True)
     base = provider_profits(baseline_ledger) if baseline_ledger is not None else None
@@ -79,6 +80,8 @@ def summarize(
                 _num(row["profit_usd"] - base.loc[name]) if base is not None else None
             ),
         }
+        if searches is not None and (searches["provider"] == name).any():
+            out[name]["searches"] = _searches(searches[searches["provider"] == name])
     # the federation's metrics are defined once, in analysis.run_metrics, and shared by
     # run, compare, coalitions and sweep
     profits = {name: float(by.loc[name, "profit_usd"]) for name in providers}
@@ -102,6 +105,21 @@ def summarize(
         "trades": _trades(clearings),
     }
     return {"providers": out, "federation": fed}
+
+
+def _searches(s: pd.DataFrame) -> dict[str, Any]:
+    """A provider's hyperparameter searches: how many, how many complete and how many
+    reached their target, the mean time to target (of those), best accuracy, GPU-hours."""
+    reached = s["time_to_target_s"].to_numpy()
+    reached = reached[np.isfinite(reached)]
+    return {
+        "arrived": len(s),
+        "completed": int(s["finish_s"].notna().sum()),
+        "reached_target": len(reached),
+        "time_to_target_mean_s": _num(np.mean(reached)) if len(reached) else None,
+        "best_accuracy_mean": _num(s["best_accuracy"].mean()),
+        "gpu_h": _num(s["gpu_h"].sum()),
+    }
 
 
 def _trades(clearings: pd.DataFrame | None) -> dict[str, Any] | None:
