@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fedsim.hpo import CurveFamily, Rungs, make_policy, run_search
 
 FAMILIES = {
-    "pow3": (CurveFamily(family="pow3", a_beta=(1.5, 4.0), c_median=0.7, noise_sd=0.01), 0.75),
-    "exp3": (CurveFamily(family="exp3", a_beta=(1.5, 4.0), c_median=0.08, noise_sd=0.01), 0.75),
+    "pow3": (CurveFamily(family="pow3", a_beta=(1.5, 4.0), c_median=0.7, noise_sd=0.01), 0.70),
+    "exp3": (CurveFamily(family="exp3", a_beta=(1.5, 4.0), c_median=0.08, noise_sd=0.01), 0.70),
 }
 POLICIES = ("random", "sha", "hyperband", "asha", "hybrid")
 
