@@ -74,3 +74,31 @@ def test_cerebro_setting_ratios() -> None:
     assert mop.makespan_s <= 1.05 * tp.makespan_s
     assert tp.data_bytes_per_worker == 8 * mop.data_bytes_per_worker
     assert mop.bytes_moved < 0.5 * tp.bytes_moved
+
+
+def test_a_model_selection_is_one_gang_job_of_its_makespan() -> None:
+    """In a run, each model selection is one job of ``workers`` GPUs whose work is the
+    strategy's makespan with the step from the affinity table: 10 steps/s on the
+    reference V100 → 0.1 s per step of 100, τ = 80,000/8/100·0.1 = 10 s, and the MOP
+    makespan of 16 equal configurations × 2 epochs on 8 workers is 320 s (above)."""
+    import warnings
+
+    from fedsim.api import simulate
+    from fedsim.config import scenario_from_dict
+    from fedsim.errors import FedsimWarning
+
+    p = {"name": "a", "pools": {"gpu:v100": 16}, "prices": {"dnn_usd_per_gpu_h": 2.0},
+         "model_selection": {"start_s": [0, 0, 100], "strategy": "mop", "workers": 8,
+                             "configs": 16, "epochs": 2, "examples": 80_000, "batch": 100,
+                             "bytes_per_example": 1e3, "model_mb": [100], "job_type": "cnn"}}
+    d = {"name": "ms", "seed": 1, "horizon_s": 3600,
+         "affinity": {"reference_gpu": "v100", "dataset_gb": 0,
+                      "table": {"cnn": {"v100": 10.0}}},
+         "federation": {"mechanism": {"name": "isolated"}, "epoch_s": 600}, "providers": [p]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FedsimWarning)
+        jobs = simulate(scenario_from_dict(d)).jobs
+    assert (jobs["kind"] == "model_selection").all() and (jobs["n_gpus"] == 8).all()
+    assert jobs["ref_duration_s"].tolist() == pytest.approx([320.0] * 3)
+    # two fit side by side on 16 GPUs from t = 0; the third waits for one of them
+    assert jobs["jct_s"].tolist() == pytest.approx([320.0, 320.0, 540.0])

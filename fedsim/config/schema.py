@@ -154,6 +154,38 @@ class HpoWorkload(Frozen):
         return self
 
 
+class ModelSelectionWorkload(Frozen):
+    """Model selection (Cerebro): each arrival trains ``configs`` configurations for
+    ``epochs`` epochs over ``examples`` in ``workers`` partitions on a gang of ``workers``
+    GPUs, by ``strategy``. Configuration ``c`` has a model of ``model_mb[c mod len]`` MB
+    and a step ``step_scale[c mod len]`` times the job type's on the reference GPU."""
+
+    rate_per_h: float = Field(0.0, ge=0)
+    start_s: Annotated[tuple[float, ...], Field(strict=False)] = ()
+    strategy: Literal["task_parallel", "data_parallel", "mop"] = "mop"
+    workers: int = Field(8, gt=0, le=100_000)
+    configs: int = Field(16, gt=0, le=100_000)
+    epochs: int = Field(10, gt=0, le=100_000)
+    examples: int = Field(gt=0, le=10**12)
+    batch: int = Field(32, gt=0, le=10**7)
+    bytes_per_example: float = Field(gt=0, le=1e12)
+    model_mb: Annotated[tuple[float, ...], Field(strict=False, min_length=1)] = (100.0,)
+    step_scale: Annotated[tuple[float, ...], Field(strict=False, min_length=1)] = (1.0,)
+    job_type: str
+    link_gbps: float = Field(10.0, gt=0, le=MAX_MS)
+    link_latency_s: float = Field(1e-4, ge=0, le=MAX_MS)
+
+    @model_validator(mode="after")
+    def _positive(self) -> ModelSelectionWorkload:
+        for key in ("model_mb", "step_scale"):
+            bad = [v for v in getattr(self, key) if not (math.isfinite(v) and v > 0)]
+            if bad:
+                raise invalid_at(key, f"values must be finite and > 0, got {bad[0]}")
+        if any(not (math.isfinite(t) and t >= 0) for t in self.start_s):
+            raise invalid_at("start_s", f"times must be finite and >= 0, got {self.start_s}")
+        return self
+
+
 class DnnWorkload(Frozen):
     """Generated DNN training jobs: Poisson arrivals, gang-size mix, job-type mix."""
 
@@ -288,6 +320,7 @@ class Provider(Frozen):
     )
     dnn: DnnWorkload | None = None
     hpo: HpoWorkload | None = None
+    model_selection: ModelSelectionWorkload | None = None
     web: WebWorkload | None = None
     scheduler: SchedulerSpec | None = Field(None, description="default: local_scheduler")
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from enum import IntEnum
 
-from fedsim.engine.world import World
+from fedsim.engine.world import JOB_KINDS, World
 
 
 class JobStatus(IntEnum):
@@ -37,6 +37,7 @@ class JobState:
         self.owner: list[int] = jobs.owner.tolist()
         self.n_gpus: list[int] = jobs.n_gpus.tolist()
         self.job_type: list[int] = jobs.job_type.tolist()
+        self.kind: list[int] = jobs.kind.tolist() if jobs.kind is not None else [0] * n
         self.arrival_s: list[float] = jobs.arrival_s.tolist()
         self.work_ref_s: list[float] = jobs.ref_duration_s.tolist()
         self.remaining_ref_s: list[float] = jobs.ref_duration_s.tolist()
@@ -74,7 +75,8 @@ class JobState:
                             ("progress_from_s", math.nan), ("version", 0),
                             ("first_start_s", math.nan), ("finish_s", math.nan),
                             ("queued_since_s", math.nan), ("queue_delay_s", 0.0),
-                            ("attained_gpu_s", 0.0), ("preemptions", 0), ("data_at", owner)):
+                            ("attained_gpu_s", 0.0), ("preemptions", 0), ("data_at", owner),
+                            ("kind", JOB_KINDS.index("hpo_trial"))):
             getattr(self, name).append(value)
         self.time_on_type_s.extend([0.0] * self.n_types)
         return len(self.owner) - 1

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from fedsim.engine.jobs import JobState, JobStatus
-from fedsim.engine.world import World
+from fedsim.engine.world import JOB_KINDS, World
 
 
 class EpochRow(NamedTuple):
@@ -53,6 +53,8 @@ def jobs_frame(w: World, jobs: JobState) -> pd.DataFrame:
             "job_type": pd.Categorical.from_codes(
                 np.array(jobs.job_type, dtype=np.int64), categories=list(w.jobs.job_types)
             ),
+            "kind": pd.Categorical.from_codes(np.array(jobs.kind, dtype=np.int64),
+                                              categories=list(JOB_KINDS)),
             "n_gpus": np.array(jobs.n_gpus, dtype=np.int64),
             "ref_duration_s": np.array(jobs.work_ref_s, dtype=float),
             "arrival_s": np.array(jobs.arrival_s, dtype=float),

@@ -32,6 +32,9 @@ class WebSpec:
     max_wait_s: float = math.inf  # admission control: longer expected waits turned away
 
 
+JOB_KINDS = ("dnn", "model_selection", "hpo_trial")
+
+
 @dataclass(frozen=True)
 class JobArrays:
     """Every provider's DNN jobs merged and sorted by arrival (index ``j``)."""
@@ -42,6 +45,7 @@ class JobArrays:
     job_type: np.ndarray
     ref_duration_s: np.ndarray
     owner: np.ndarray
+    kind: np.ndarray | None = None  # JOB_KINDS index per job (None: all "dnn")
 
     def __len__(self) -> int:
         return len(self.arrival_s)
@@ -78,6 +82,7 @@ class World:
     round_s: tuple[float, ...]  # [i] 0: decide at every arrival and completion
     preemption_cost_s: tuple[float, ...]  # [i] checkpoint + restore, per resumed stint
     hpo: tuple[Any, ...] = ()  # [i] fedsim.hpo.spec.HpoSpec | None: hyperparameter searches
+    model_selection: tuple[Any, ...] = ()  # [i] fedsim.modelsel.workload.SelectionPlan | None
 
     @property
     def n_providers(self) -> int:
