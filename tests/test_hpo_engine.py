@@ -84,3 +84,17 @@ def test_unknown_job_type_is_one_line() -> None:
         prepare(scenario_from_dict(data))
     msg = str(err.value)
     assert "\n" not in msg and "providers[0].hpo.job_type" in msg and "'bert'" in msg
+
+
+def test_search_starts_from_a_trace(tmp_path) -> None:
+    """Start times replayed from a CSV (``t_s``, relative to the first row)."""
+    path = tmp_path / "searches.csv"
+    path.write_text("t_s,who\n1000,x\n1000,y\n8200,z\n")
+    data = searches(mechanism="isolated")
+    data["providers"][0]["hpo"].update(start_s=[], trace=str(path))
+    s = quiet(simulate, scenario_from_dict(data)).searches
+    assert s["arrival_s"].tolist() == [0.0, 0.0, 7200.0]
+    path.write_text("t_s\nsoon\n")
+    with pytest.raises(ScenarioError) as err:
+        prepare(scenario_from_dict(data))
+    assert "providers[0].hpo.trace" in str(err.value) and "line 2" in str(err.value)

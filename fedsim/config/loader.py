@@ -26,6 +26,7 @@ PATH_FIELDS: tuple[tuple[str, ...], ...] = (
     ("affinity", "profile", "path"),
     ("dnn_trace", "path"),
     ("providers", "*", "web", "trace", "path"),  # "*": every item of the list
+    ("providers", "*", "hpo", "trace"),
 )
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")

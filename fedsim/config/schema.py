@@ -132,6 +132,8 @@ class HpoWorkload(Frozen):
     rate_per_h: float = Field(0.0, ge=0)
     start_s: Annotated[tuple[float, ...], Field(strict=False)] = Field(
         (), description="searches starting at these times (besides the Poisson ones)")
+    trace: str | None = Field(None, description="a CSV of search start times (column t_s, "
+                              "seconds or ISO 8601 from the first), besides the others")
     trials: int = Field(gt=0, le=1_000_000)
     policy: Literal["random", "sha", "hyperband", "asha", "hybrid"] = "asha"
     r_min: float = Field(1.0, gt=0, le=MAX_RATIO)
