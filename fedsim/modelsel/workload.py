@@ -22,6 +22,7 @@ from fedsim.modelsel.strategies import (
 from fedsim.perfmodel.sync import RingAllReduce
 
 STRATEGIES = ("task_parallel", "data_parallel", "mop")
+MAX_SUB_EPOCHS = 2_000_000  # the MOP schedule is simulated sub-epoch by sub-epoch
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,11 @@ def plan(k: int, spec, job_types: tuple[str, ...], ref_steps_per_s) -> Selection
     if spec.job_type not in job_types:
         raise ScenarioError(f"providers[{k}].model_selection.job_type: unknown job type "
                             f"{spec.job_type!r}; the affinity table knows: {', '.join(job_types)}")
+    visits = spec.configs * spec.workers * spec.epochs
+    if spec.strategy == "mop" and visits > MAX_SUB_EPOCHS:
+        raise ScenarioError(f"providers[{k}].model_selection.configs: {spec.configs} configs × "
+                            f"{spec.workers} workers × {spec.epochs} epochs is {visits:,} "
+                            f"sub-epochs to schedule; at most {MAX_SUB_EPOCHS:,}")
     jt = job_types.index(spec.job_type)
     speed = ref_steps_per_s(jt)
     if not (speed > 0 and math.isfinite(speed)):
