@@ -47,35 +47,30 @@ class EventLog:
         return len(self.rows)
 
     def to_frame(self, providers: tuple[str, ...], resources: tuple[str, ...]) -> pd.DataFrame:
-        columns = ["t_s", "kind", "job", "owner", "host", "resource", "units"]
-        raw = (
-            pd.DataFrame.from_records(self.rows, columns=columns)
-            if self.rows
-            else pd.DataFrame(
-                {
-                    c: pd.Series(dtype="float64" if c in ("t_s", "units") else "int64")
-                    for c in columns
-                }
-            )
-        )
+        # column by column from the tuples (several times faster than from_records on the
+        # millions of rows of a long run)
+        cols = list(zip(*self.rows, strict=True)) if self.rows else [()] * 7
+        t_s, kind, job, owner, host, resource, units = cols
+        kind_code = {k: i for i, k in enumerate(KINDS)}
         detail = [""] * len(self.rows)
         for k, text in self.detail.items():
             detail[k] = text
 
-        def names(col: str, labels: tuple[str, ...]) -> pd.Categorical:
-            return pd.Categorical.from_codes(
-                raw[col].to_numpy(dtype=np.int64), categories=list(labels)
-            )
+        def names(col: tuple, labels: tuple[str, ...]) -> pd.Categorical:
+            return pd.Categorical.from_codes(np.array(col, dtype=np.int64),
+                                             categories=list(labels))
 
         return pd.DataFrame(
             {
-                "t_s": raw["t_s"].astype("float64"),
-                "kind": pd.Categorical(raw["kind"], categories=list(KINDS)),
-                "job": raw["job"].astype("int64"),
-                "owner": names("owner", providers),
-                "host": names("host", providers),
-                "resource": names("resource", resources),
-                "units": raw["units"].astype("float64"),
+                "t_s": np.array(t_s, dtype=np.float64),
+                "kind": pd.Categorical.from_codes(
+                    np.array([kind_code[k] for k in kind], dtype=np.int64), categories=list(KINDS)
+                ),
+                "job": np.array(job, dtype=np.int64),
+                "owner": names(owner, providers),
+                "host": names(host, providers),
+                "resource": names(resource, resources),
+                "units": np.array(units, dtype=np.float64),
                 "detail": detail,
             }
         )
