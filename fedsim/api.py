@@ -170,6 +170,7 @@ def run(
         main.clearings,
         main.searches,
     )
+    _model_selection_plans(summary, world)
     summary["mechanism"] = sc.federation.mechanism.name
     summary["scenario"] = sc.name
     summary["seed"] = sc.seed
@@ -187,3 +188,15 @@ def run(
         "searches": main.searches,
     }
     return Result(scenario=sc, tables=tables, summary=summary)
+
+
+def _model_selection_plans(summary: dict, world: World) -> None:
+    """What each provider's model selections cost by their plan (the same for each)."""
+    for name, plan in zip(world.providers, world.model_selection, strict=False):
+        entry = summary["providers"][name].get("model_selections")
+        if plan is None or entry is None:
+            continue
+        entry.update(strategy=plan.strategy, makespan_ref_s=plan.outcome.makespan_s,
+                     bytes_moved_each=plan.outcome.bytes_moved,
+                     gpu_utilisation=plan.outcome.gpu_utilisation,
+                     data_bytes_per_worker=plan.outcome.data_bytes_per_worker)

@@ -83,7 +83,7 @@ def test_a_model_selection_is_one_gang_job_of_its_makespan() -> None:
     makespan of 16 equal configurations × 2 epochs on 8 workers is 320 s (above)."""
     import warnings
 
-    from fedsim.api import simulate
+    from fedsim.api import run, simulate
     from fedsim.config import scenario_from_dict
     from fedsim.errors import FedsimWarning
 
@@ -102,3 +102,9 @@ def test_a_model_selection_is_one_gang_job_of_its_makespan() -> None:
     assert jobs["ref_duration_s"].tolist() == pytest.approx([320.0] * 3)
     # two fit side by side on 16 GPUs from t = 0; the third waits for one of them
     assert jobs["jct_s"].tolist() == pytest.approx([320.0, 320.0, 540.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FedsimWarning)
+        ms = run(scenario_from_dict(d)).summary["providers"]["a"]["model_selections"]
+    assert ms["arrived"] == ms["finished"] == 3 and ms["strategy"] == "mop"
+    assert ms["bytes_moved_each"] == pytest.approx(240 * 100e6)  # 240 hops (first test)
+    assert ms["jct_mean_s"] == pytest.approx((320 + 320 + 540) / 3)

@@ -146,6 +146,9 @@ class HpoWorkload(Frozen):
     job_type: str
     curves: CurvesSpec = CurvesSpec()
     target_accuracy: float = Field(0.8, ge=0, le=1)
+    deadline_s: float = Field(86400.0, gt=0, le=MAX_MS,
+                              description="report each search's best accuracy this long "
+                              "after it starts")
 
     @model_validator(mode="after")
     def _rungs(self) -> HpoWorkload:

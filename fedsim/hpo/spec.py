@@ -29,6 +29,7 @@ class HpoSpec:
     gpus_per_trial: int
     job_type: int
     target_accuracy: float
+    deadline_s: float
 
 
 def hpo_spec(k: int, p, job_types: tuple[str, ...], horizon_s: float,
@@ -73,4 +74,5 @@ def hpo_spec(k: int, p, job_types: tuple[str, ...], horizon_s: float,
         gpus_per_trial=h.gpus_per_trial,
         job_type=job_types.index(h.job_type),
         target_accuracy=h.target_accuracy,
+        deadline_s=h.deadline_s,
     )

@@ -127,6 +127,7 @@ def _searches(s: pd.DataFrame) -> dict[str, Any]:
         "reached_target": len(reached),
         "time_to_target_mean_s": _num(np.mean(reached)) if len(reached) else None,
         "best_accuracy_mean": _num(s["best_accuracy"].mean()),
+        "best_by_deadline_mean": _num(s["best_by_deadline"].mean()),
         "gpu_h": _num(s["gpu_h"].sum()),
     }
 
