@@ -18,6 +18,8 @@ def _fmt(value: Any, kind: str) -> str:
         return f"{100 * value:.1f}%"
     if kind == "h":
         return f"{value / 3600:.2f}"
+    if kind == "acc":
+        return f"{value:.3f}"
     return str(value)
 
 
@@ -41,6 +43,16 @@ COLUMNS = (
 )
 
 
+EXTRA_ROWS = (
+    ("searches", "arrived", "searches", "int"),
+    ("searches", "reached_target", "  reached target", "int"),
+    ("searches", "time_to_target_mean_s", "  to target h", "h"),
+    ("searches", "best_accuracy_mean", "  best accuracy", "acc"),
+    ("model_selections", "arrived", "model selections", "int"),
+    ("model_selections", "jct_mean_s", "  JCT mean h", "h"),
+)
+
+
 def print_summary(summary: Mapping[str, Any], console: Console | None = None) -> None:
     """Per-provider figures as rows of metrics, one column per provider (fits 80 columns)."""
     console = console or Console()
@@ -51,6 +63,10 @@ def print_summary(summary: Mapping[str, Any], console: Console | None = None) ->
         table.add_column(name if row.get("member", True) else f"{name}*", justify="right")
     for key, title, kind in COLUMNS:
         table.add_row(title, *(_fmt(row[key], kind) for row in providers.values()))
+    for section, key, title, kind in EXTRA_ROWS:  # only when some provider has them
+        if any(section in row for row in providers.values()):
+            table.add_row(title, *(_fmt(row.get(section, {}).get(key), kind)
+                                   for row in providers.values()))
     console.print(table)
     if not all(row.get("member", True) for row in providers.values()):
         console.print("* not a federation member")
