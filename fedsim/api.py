@@ -191,7 +191,14 @@ def run(
 
 
 def _model_selection_plans(summary: dict, world: World) -> None:
-    """What each provider's model selections cost by their plan (the same for each)."""
+    """What each provider's model selections and model-parallel jobs cost by their plan
+    (the same for each of its jobs)."""
+    for name, dag in zip(world.providers, world.dag, strict=False):
+        entry = summary["providers"][name].get("dag_jobs")
+        if dag is not None and entry is not None:
+            entry.update(gpus=dag.gpus, step_s=dag.step.step_s, bubble=dag.step.bubble,
+                         critical_path_s=dag.critical_path_s,
+                         peak_activations=list(dag.step.peak_activations))
     for name, plan in zip(world.providers, world.model_selection, strict=False):
         entry = summary["providers"][name].get("model_selections")
         if plan is None or entry is None:

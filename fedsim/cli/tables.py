@@ -50,6 +50,8 @@ EXTRA_ROWS = (
     ("searches", "best_accuracy_mean", "  best accuracy", "acc"),
     ("model_selections", "arrived", "model selections", "int"),
     ("model_selections", "jct_mean_s", "  JCT mean h", "h"),
+    ("dag_jobs", "arrived", "model-parallel jobs", "int"),
+    ("dag_jobs", "bubble", "  pipeline bubble", "pct"),
 )
 
 

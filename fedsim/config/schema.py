@@ -191,6 +191,38 @@ class ModelSelectionWorkload(Frozen):
         return self
 
 
+class DagWorkload(Frozen):
+    """Model-parallel training: each arrival is one gang of ``pipeline × tensor`` GPUs
+    training ``layers`` layers (``layer_fwd_ms`` per micro-batch on the reference GPU,
+    cycled; backward ``bwd_over_fwd`` times that) in ``pipeline`` stages by ``schedule``,
+    ``micro_batches`` per step, for ``steps`` steps; ``activation_mb`` cross each stage
+    boundary over ``link_gbps``."""
+
+    rate_per_h: float = Field(0.0, ge=0)
+    start_s: Annotated[tuple[float, ...], Field(strict=False)] = ()
+    layers: int = Field(gt=0, le=100_000)
+    layer_fwd_ms: Annotated[tuple[float, ...], Field(strict=False, min_length=1)]
+    bwd_over_fwd: float = Field(2.0, gt=0, le=MAX_RATIO)
+    activation_mb: float = Field(ge=0, le=1e9)
+    pipeline: int = Field(1, gt=0, le=100_000)
+    tensor: int = Field(1, gt=0, le=100_000)
+    micro_batches: int = Field(8, gt=0, le=1_000_000)
+    steps: int = Field(gt=0, le=10**9)
+    schedule: Literal["gpipe", "1f1b"] = "1f1b"
+    link_gbps: float = Field(100.0, gt=0, le=MAX_MS)
+    link_latency_s: float = Field(1e-5, ge=0, le=MAX_MS)
+    job_type: str
+
+    @model_validator(mode="after")
+    def _positive(self) -> DagWorkload:
+        bad = [v for v in self.layer_fwd_ms if not (math.isfinite(v) and v > 0)]
+        if bad:
+            raise invalid_at("layer_fwd_ms", f"values must be finite and > 0, got {bad[0]}")
+        if any(not (math.isfinite(t) and t >= 0) for t in self.start_s):
+            raise invalid_at("start_s", f"times must be finite and >= 0, got {self.start_s}")
+        return self
+
+
 class DnnWorkload(Frozen):
     """Generated DNN training jobs: Poisson arrivals, gang-size mix, job-type mix."""
 
@@ -326,6 +358,7 @@ class Provider(Frozen):
     dnn: DnnWorkload | None = None
     hpo: HpoWorkload | None = None
     model_selection: ModelSelectionWorkload | None = None
+    dag: DagWorkload | None = None
     web: WebWorkload | None = None
     scheduler: SchedulerSpec | None = Field(None, description="default: local_scheduler")
 

@@ -10,12 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from fedsim.config.schema import MAX_WAIT_LATENCIES, Provider, Scenario
+from fedsim.engine.gangs import dag_plans, gang_jobs, selection_plans
 from fedsim.engine.streams import stream
 from fedsim.engine.world import CPU, JobArrays, WebSpec, World
 from fedsim.errors import FedsimError, ScenarioError, TraceError
 from fedsim.hpo.spec import hpo_spec
-from fedsim.modelsel.workload import arrivals as ms_arrivals
-from fedsim.modelsel.workload import plan
 from fedsim.queueing.diurnal import DiurnalRate
 from fedsim.world.affinity import AffinityTable
 from fedsim.world.gavel_trace import read_gavel
@@ -56,25 +55,6 @@ def _check_job_types(mix: dict[str, float], table: AffinityTable, where: str) ->
             f"{where}: unknown job type(s) {', '.join(unknown)}; the affinity table knows: "
             f"{', '.join(table.job_types)}"
         )
-
-
-def _ms_owners(scenario: Scenario) -> list[int]:
-    return [k for k, p in enumerate(scenario.providers) if p.model_selection is not None]
-
-
-def _plans(scenario: Scenario, job_types: tuple[str, ...], table: AffinityTable) -> list:
-    ref = scenario.affinity.reference_gpu
-    return [None if p.model_selection is None else
-            plan(k, p.model_selection, job_types,
-                 lambda jt: table.steps_per_s(job_types[jt], ref, 1))
-            for k, p in enumerate(scenario.providers)]
-
-
-def _model_selections(scenario: Scenario, plans: list) -> list[tuple]:
-    """(plan, arrival times) of each provider with a model-selection workload."""
-    return [(plans[k], ms_arrivals(p.model_selection, scenario.horizon_s,
-                                   stream(scenario.seed, f"model_selection/{p.name}")))
-            for k, p in enumerate(scenario.providers) if p.model_selection is not None]
 
 
 def _network(scenario: Scenario, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -235,21 +215,21 @@ def build_world(scenario: Scenario, trust_code: Iterable[str] = ()) -> World:
     for name, batch in _trace_jobs(scenario, job_types, table).items():
         batches[name] = batches[name].concat(batch) if name in batches else batch
     parts = [(names.index(n), b) for n, b in batches.items() if len(b)]
-    plans = _plans(scenario, job_types, table)
-    selections = _model_selections(scenario, plans)
+    plans = selection_plans(scenario, job_types, table)
+    dags = dag_plans(scenario, job_types)
+    gangs = gang_jobs(scenario, plans, dags)  # (owner, kind, gpus, type, work, arrivals)
     cols = {
-        "arrival_s": (float, [b.arrival_s for _, b in parts] + [s[1] for s in selections]),
+        "arrival_s": (float, [b.arrival_s for _, b in parts] + [g[5] for g in gangs]),
         "n_gpus": (np.int64, [b.n_gpus for _, b in parts]
-                   + [np.full(len(t), p.task.workers) for p, t in selections]),
+                   + [np.full(len(g[5]), g[2]) for g in gangs]),
         "job_type": (np.int64, [b.job_type for _, b in parts]
-                     + [np.full(len(t), p.job_type) for p, t in selections]),
+                     + [np.full(len(g[5]), g[3]) for g in gangs]),
         "ref_duration_s": (float, [b.ref_duration_s for _, b in parts]
-                           + [np.full(len(t), p.outcome.makespan_s) for p, t in selections]),
+                           + [np.full(len(g[5]), g[4]) for g in gangs]),
         "owner": (np.int64, [np.full(len(b), i) for i, b in parts]
-                  + [np.full(len(t), i) for (_, t), i in zip(selections, _ms_owners(scenario),
-                                                             strict=True)]),
+                  + [np.full(len(g[5]), g[0]) for g in gangs]),
         "kind": (np.int64, [np.zeros(len(b)) for _, b in parts]
-                 + [np.ones(len(t)) for _, t in selections]),
+                 + [np.full(len(g[5]), g[1]) for g in gangs]),
     }
     merged = {k: np.concatenate(v).astype(t) if v else np.zeros(0, t) for k, (t, v) in cols.items()}
     order = np.argsort(merged["arrival_s"], kind="stable")
@@ -287,6 +267,7 @@ def build_world(scenario: Scenario, trust_code: Iterable[str] = ()) -> World:
         round_s=round_s,
         preemption_cost_s=preemption_cost_s,
         model_selection=tuple(plans),
+        dag=tuple(dags),
         hpo=tuple(hpo_spec(k, p, job_types, scenario.horizon_s,
                            stream(scenario.seed, f"hpo/{p.name}"))
                   for k, p in enumerate(scenario.providers)),

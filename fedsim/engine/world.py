@@ -32,7 +32,7 @@ class WebSpec:
     max_wait_s: float = math.inf  # admission control: longer expected waits turned away
 
 
-JOB_KINDS = ("dnn", "model_selection", "hpo_trial")
+JOB_KINDS = ("dnn", "model_selection", "hpo_trial", "dag")
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ class World:
     preemption_cost_s: tuple[float, ...]  # [i] checkpoint + restore, per resumed stint
     hpo: tuple[Any, ...] = ()  # [i] fedsim.hpo.spec.HpoSpec | None: hyperparameter searches
     model_selection: tuple[Any, ...] = ()  # [i] fedsim.modelsel.workload.SelectionPlan | None
+    dag: tuple[Any, ...] = ()  # [i] fedsim.dag.workload.DagPlan | None
 
     @property
     def n_providers(self) -> int:

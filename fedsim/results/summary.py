@@ -80,15 +80,16 @@ def summarize(
                 _num(row["profit_usd"] - base.loc[name]) if base is not None else None
             ),
         }
-        mine = jobs[(jobs["owner"] == name) & (jobs["kind"] == "model_selection")] \
-            if "kind" in jobs else jobs.iloc[:0]
-        if len(mine):
-            done = mine[mine["status"] == "finished"]
-            out[name]["model_selections"] = {
-                "arrived": len(mine),
-                "finished": len(done),
-                "jct_mean_s": _num(done["jct_s"].mean()) if len(done) else None,
-            }
+        for kind, key in (("model_selection", "model_selections"), ("dag", "dag_jobs")):
+            mine = jobs[(jobs["owner"] == name) & (jobs["kind"] == kind)] \
+                if "kind" in jobs else jobs.iloc[:0]
+            if len(mine):
+                done = mine[mine["status"] == "finished"]
+                out[name][key] = {
+                    "arrived": len(mine),
+                    "finished": len(done),
+                    "jct_mean_s": _num(done["jct_s"].mean()) if len(done) else None,
+                }
         if searches is not None and (searches["provider"] == name).any():
             out[name]["searches"] = _searches(searches[searches["provider"] == name])
     # the federation's metrics are defined once, in analysis.run_metrics, and shared by
