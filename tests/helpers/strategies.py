@@ -87,6 +87,40 @@ def providers(draw: st.DrawFn, name: str, requests_mode: bool) -> dict[str, Any]
             "revenue_usd_per_request": draw(_money(1e-6, 5e-6)),
             "penalty_usd_per_violation": draw(_money(0.0, 5e-6)),
         }
+    kind = draw(st.sampled_from(("none", "none", "hpo", "model_selection", "dag")))
+    job_type = draw(st.sampled_from(JOB_TYPES))
+    if kind == "hpo":
+        provider["hpo"] = {
+            "start_s": draw(st.lists(st.sampled_from((0.0, 1800.0, 7200.0)), max_size=2)),
+            "rate_per_h": draw(st.sampled_from((0.0, 0.2))),
+            "trials": draw(st.integers(1, 30)),
+            "policy": draw(st.sampled_from(("random", "sha", "hyperband", "asha", "hybrid"))),
+            "r_min": 1, "r_max": draw(st.sampled_from((1, 3, 9))), "eta": 3,
+            "unit_s": draw(st.sampled_from((60.0, 600.0))),
+            "cost_sigma": draw(st.sampled_from((0.0, 0.5))),
+            "workers": draw(st.integers(1, 8)),
+            "gpus_per_trial": draw(st.sampled_from((1, 2))),
+            "job_type": job_type,
+        }
+    elif kind == "model_selection":
+        provider["model_selection"] = {
+            "start_s": draw(st.lists(st.sampled_from((0.0, 3600.0)), max_size=2)),
+            "strategy": draw(st.sampled_from(("task_parallel", "data_parallel", "mop"))),
+            "workers": draw(st.integers(1, 4)), "configs": draw(st.integers(1, 8)),
+            "epochs": draw(st.integers(1, 3)), "examples": 20_000, "batch": 32,
+            "bytes_per_example": 1e3, "model_mb": [10.0, 100.0], "job_type": job_type,
+        }
+    elif kind == "dag":
+        layers = draw(st.integers(1, 12))
+        provider["dag"] = {
+            "start_s": draw(st.lists(st.sampled_from((0.0, 600.0)), max_size=2)),
+            "layers": layers, "layer_fwd_ms": [5.0, 10.0],
+            "activation_mb": draw(st.sampled_from((0.0, 20.0))),
+            "pipeline": draw(st.integers(1, min(layers, 4))),
+            "tensor": draw(st.sampled_from((1, 2))),
+            "micro_batches": draw(st.integers(1, 8)), "steps": draw(st.integers(10, 3000)),
+            "schedule": draw(st.sampled_from(("gpipe", "1f1b"))), "job_type": job_type,
+        }
     return provider
 
 
