@@ -15,25 +15,53 @@ numpy/scipy/pandas only: no torch.
 
 from __future__ import annotations
 
-from fedsim.perfmodel.compute import (
-    ComputeFit,
-    ComputeModel,
-    LinearCompute,
-    PowerLawCompute,
-    TabulatedCompute,
-    fit_compute,
-)
-from fedsim.perfmodel.crossdevice import KNOWN_DEVICES, CrossDeviceScaler, DeviceSpec
-from fedsim.perfmodel.dataparallel import DataParallelModel, DataParallelParams, fit_data_parallel
-from fedsim.perfmodel.evaluate import EvaluationReport, evaluate_folder
-from fedsim.perfmodel.measurements import StepTimes, read_placements, read_scalability
-from fedsim.perfmodel.metrics import ErrorSummary, error_summary
-from fedsim.perfmodel.mva import MvaResult, ParameterServerModel, Station, solve_mva
-from fedsim.perfmodel.optimus import OptimusParams, fit_optimus
-from fedsim.perfmodel.pollux import PolluxParams, fit_pollux
-from fedsim.perfmodel.profile_fit import fit_profile
-from fedsim.perfmodel.sync import LinearSync, RingAllReduce, fit_ring_allreduce
-from fedsim.perfmodel.throughput import ThroughputModel
+import importlib
+from typing import Any
+
+# name → submodule; imported on first use (PEP 562), so that importing one submodule
+# (the engine needs only the ring all-reduce) does not pull in scipy.stats and friends
+_WHERE = {
+    "ComputeFit": "compute",
+    "ComputeModel": "compute",
+    "CrossDeviceScaler": "crossdevice",
+    "DataParallelModel": "dataparallel",
+    "DataParallelParams": "dataparallel",
+    "DeviceSpec": "crossdevice",
+    "ErrorSummary": "metrics",
+    "EvaluationReport": "evaluate",
+    "KNOWN_DEVICES": "crossdevice",
+    "LinearCompute": "compute",
+    "LinearSync": "sync",
+    "MvaResult": "mva",
+    "OptimusParams": "optimus",
+    "ParameterServerModel": "mva",
+    "PolluxParams": "pollux",
+    "PowerLawCompute": "compute",
+    "RingAllReduce": "sync",
+    "Station": "mva",
+    "StepTimes": "measurements",
+    "TabulatedCompute": "compute",
+    "ThroughputModel": "throughput",
+    "error_summary": "metrics",
+    "evaluate_folder": "evaluate",
+    "fit_compute": "compute",
+    "fit_data_parallel": "dataparallel",
+    "fit_optimus": "optimus",
+    "fit_pollux": "pollux",
+    "fit_profile": "profile_fit",
+    "fit_ring_allreduce": "sync",
+    "read_placements": "measurements",
+    "read_scalability": "measurements",
+    "solve_mva": "mva",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fedsim.perfmodel' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"fedsim.perfmodel.{module}"), name)
+
 
 __all__ = [
     "KNOWN_DEVICES",

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import nnls
 
 BITS_PER_BYTE = 8.0
 
@@ -57,6 +56,8 @@ def fit_ring_allreduce(
     n_workers: np.ndarray, message_bytes: np.ndarray, time_s: np.ndarray
 ) -> RingAllReduce:
     """Least relative squares, α ≥ 0 and 1/B ≥ 0, over collectives with ≥ 2 workers."""
+    from scipy.optimize import nnls  # only when fitting
+
     k = np.asarray(n_workers, dtype=float)
     size = np.asarray(message_bytes, dtype=float)
     t = np.asarray(time_s, dtype=float)
