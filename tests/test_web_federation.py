@@ -75,7 +75,7 @@ def test_overflow_is_sized_where_it_is_served(own_cores: int) -> None:
 
 
 # No own cores and 4,000/s (160 Erlangs): the peer's 8 cores can carry at most the load
-# they serve within 130 ms, most_rps(8, 0.13) ≈ 161/s; the rest is shed. Buying the 8
+# they serve within 130 ms, most_rps(8, 0.13) ≈ 147/s; the rest is shed. Buying the 8
 # cores for all 4,000/s (unstable: 8 cores serve 200/s) would serve nothing.
 def test_below_stability_bundle_is_never_bought() -> None:
     summary, res = outcome(two_web_providers(0, 4000.0, peer_cores=8))
