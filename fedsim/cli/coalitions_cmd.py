@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from fedsim.cli.options import run_limits, scenario_options
+from fedsim.cli.options import backend_options, run_limits, scenario_options
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,10 +24,11 @@ MAX_PRINTED_COALITIONS = 64
               help="Output directory (default: results/<scenario name>-coalitions).")
 @scenario_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@backend_options
 def coalitions(
     scenario: Path, mechanism: str | None, workers: int | None, out: Path | None,
     overrides: tuple[str, ...], trust_code: tuple[str, ...], max_memory_gb: float | None,
-    max_cpu_h: float, quiet: bool,
+    max_cpu_h: float, quiet: bool, backend: str, address: str | None,
 ) -> None:
     """Simulate SCENARIO once per coalition of its members (the others stay isolated)
     and report v(S), Shapley, Banzhaf, least core, nucleolus, core stability and a
@@ -45,14 +46,14 @@ def coalitions(
     prepared = prepare(scenario, overrides, trust_code=trust_code,
                        limits=run_limits(max_memory_gb, max_cpu_h))
     sc = prepared.scenario
-    backend = make_backend("local", workers)
+    runner = make_backend(backend, workers, address)
     specs = coalition_specs(sc, mechanism, trust_code=prepared.trust_code)
     for spec in {s.key: s for s in specs.values()}.values():
         make(spec.mechanism, json.loads(spec.params), prepared.trust_code,
              where="--mechanism" if mechanism else "federation.mechanism")
     folder = OwnedDir(out or Path("results") / f"{sc.name}-coalitions", "coalitions")
     members = list(sc.member_names)
-    report = run_specs(list(specs.values()), folder.claim("runs"), backend=backend,
+    report = run_specs(list(specs.values()), folder.claim("runs"), backend=runner,
                        progress=not quiet, label=f"{2 ** len(members) - 1} coalitions")
     records = report.by_key()
     values = coalition_values(specs, records)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from fedsim.cli.options import run_limits, scenario_options
+from fedsim.cli.options import backend_options, run_limits, scenario_options
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,10 +40,12 @@ def parse_mechanisms(text: str) -> list[str]:
               help="Also measure the core violation (2^n coalition LPs per epoch).")
 @scenario_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@backend_options
 def compare(
     scenario: Path, mechanisms_text: str, n_seeds: int, workers: int | None, out: Path | None,
     core: bool, overrides: tuple[str, ...], trust_code: tuple[str, ...],
-    max_memory_gb: float | None, max_cpu_h: float, quiet: bool,
+    max_memory_gb: float | None, max_cpu_h: float, quiet: bool, backend: str,
+    address: str | None,
 ) -> None:
     """Run each mechanism on SCENARIO with paired seeds; print and save the comparison
     (means with 95% t-intervals across seeds; gains are paired against 'isolated')."""
@@ -64,7 +66,7 @@ def compare(
     params = {n: (dict(own.params) if n == own.name else {}) for n in names}
     for name in names:  # unknown names and bad parameters fail before any run
         make(name, params[name], prepared.trust_code, where="--mechanisms")
-    backend = make_backend("local", workers)
+    runner = make_backend(backend, workers, address)
     folder = OwnedDir(out or Path("results") / f"{sc.name}-compare", "compare")
     seeds = [sc.seed + k for k in range(n_seeds)]
     specs = [
@@ -72,7 +74,7 @@ def compare(
                      trust_code=prepared.trust_code)
         for name in names for seed in seeds
     ]
-    report = run_specs(specs, folder.claim("runs"), backend=backend, progress=not quiet,
+    report = run_specs(specs, folder.claim("runs"), backend=runner, progress=not quiet,
                        label=f"{len(names)} mechanisms × {n_seeds} seeds")
     records = report.by_key()
     runs = [{"mechanism": s.mechanism, "seed": s.seed, "result": records[s.key].result}

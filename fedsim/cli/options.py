@@ -49,3 +49,12 @@ def run_limits(max_memory_gb: float | None, max_cpu_h: float) -> RunLimits:
         max_memory_bytes=None if max_memory_gb is None else max_memory_gb * 2**30,
         max_cpu_s=max_cpu_h * 3600.0,
     )
+
+
+def backend_options(fn):
+    """``--backend local|ray`` and ``--address`` (Ray only)."""
+    fn = click.option("--address", default=None, metavar="auto|HOST:PORT",
+                      help="Ray: join this cluster (default: a private local Ray on "
+                      "127.0.0.1).")(fn)
+    return click.option("--backend", type=click.Choice(["local", "ray"]), default="local",
+                        show_default=True, help="Where the runs execute.")(fn)

@@ -69,10 +69,18 @@ class LocalBackend:
             yield k, Outcome(value=value, error=error)
 
 
-def make_backend(name: str = "local", workers: int | None = None) -> Backend:
-    """A backend by name: ``"local"`` (process pool; inline when ``workers == 1``)."""
+def make_backend(name: str = "local", workers: int | None = None,
+                 address: str | None = None) -> Backend:
+    """A backend by name: ``"local"`` (process pool; inline when ``workers == 1``) or
+    ``"ray"`` (a Ray cluster at ``address``; a private local one when None)."""
     if workers is not None and workers < 1:
         raise FedsimError(f"--workers must be >= 1, got {workers}")
     if name == "local":
+        if address is not None:
+            raise FedsimError("--address is for --backend ray")
         return InlineBackend() if workers == 1 else LocalBackend(workers)
-    raise FedsimError(f"unknown backend {name!r}; available: local")
+    if name == "ray":
+        from fedsim.sweeps.ray_backend import RayBackend  # ray only when asked for
+
+        return RayBackend(workers, address)
+    raise FedsimError(f"unknown backend {name!r}; available: local, ray")
