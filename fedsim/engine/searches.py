@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -47,7 +47,6 @@ class _Search:
     best_by_deadline: float = 0.0
     time_to_target_s: float = math.inf
     finish_s: float = math.nan
-    levels: tuple[float, ...] = field(default=())
 
 
 class Searches:
@@ -93,7 +92,7 @@ class Searches:
                 if spec.cost_sigma > 0 else np.ones(spec.trials))
         policy = make_policy(spec.policy)
         state = policy.start(spec.trials, spec.rungs, cost)
-        s = _Search(i, k, spec, policy, state, curves, cost, t_s, levels=spec.rungs.levels)
+        s = _Search(i, k, spec, policy, state, curves, cost, t_s)
         self.searches.append(s)
         self._launch(s, t_s)
 
@@ -123,7 +122,7 @@ class Searches:
         s.running -= 1
         s.gpu_s += self.dnn.jobs.attained_gpu_s[j]
         name = f"hpo/{self.world.providers[s.owner]}/{s.index}"
-        rng = stream(self.world.seed, f"{name}/obs/{step.trial}/{s.levels.index(step.to_r)}")
+        rng = stream(self.world.seed, f"{name}/obs/{step.trial}/{step.rung}")
         acc = s.spec.family.observe(rng, s.curves, step.trial, step.to_r)
         s.policy.done(s.state, step, acc)
         s.best = max(s.best, acc)

@@ -23,6 +23,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from fedsim.engine.ledger import Ledger
 from fedsim.engine.streams import stream
 from fedsim.engine.web_plan import Bundle, ServicePlan, WebPlan
@@ -86,14 +88,18 @@ class WebServer:
             rs = routes(o, service, bought.get(o), web.max_wait_s)
             for r in rs[1:]:
                 led.pay(epoch, o, r.host, r.price_usd_per_core_h * r.cores * hours)
-            shed = self._shed(o, web, service, rs, epoch, t0_s, t1_s)
+            # a replayed trace's requests of the epoch, shared by the shed and every site
+            times = (web.load.arrivals(None, t0_s, t1_s)
+                     if self.requests is not None and web.load.is_trace else None)
+            shed = self._shed(o, service, rs, epoch, times)
             self._book(o, epoch, shed, shed, shed)
             lo = 0.0  # the routing uniforms of a replayed trace: [lo, lo + share) per site
             for r in rs:
                 if r.share > 0.0 or r.cores > 0:
                     used.add((o, r.host))
                     if self.requests is not None:
-                        jobs.append(self._site_epoch(o, web, r, lo, epoch, t0_s, t1_s))
+                        jobs.append(self._site_epoch(o, web, r, lo, epoch, t0_s, t1_s,
+                                                     times))
                     else:
                         self._serve_fluid(o, r, service, epoch)
                 lo += r.share
@@ -126,14 +132,13 @@ class WebServer:
         self._book_busy(r.host, epoch, busy_s)
 
     def _site_epoch(self, o: int, web: WebSpec, r: Route, lo: float, epoch: int,
-                    t0_s: float, t1_s: float) -> SiteEpoch:
+                    t0_s: float, t1_s: float, times: np.ndarray | None) -> SiteEpoch:
         from fedsim.engine.web_requests import SiteEpoch
         from fedsim.queueing.site import Arrivals
 
         names = self.world.providers
-        if web.load.is_trace:
-            arrivals = Arrivals(times_s=web.load.arrivals(None, t0_s, t1_s), lo=lo,
-                                hi=lo + r.share)
+        if times is not None:
+            arrivals = Arrivals(times_s=times, lo=lo, hi=lo + r.share)
             route = f"web-route/{names[o]}/{epoch}"
         else:
             mean, amp, omega, phase = web.load.poisson_args(r.share)
@@ -143,9 +148,10 @@ class WebServer:
                          arrivals, f"web/{names[o]}@{names[r.host]}/{epoch}", route,
                          r.max_wait_s)
 
-    def _shed(self, o: int, web: WebSpec, service: ServicePlan, rs: list[Route], epoch: int,
-              t0_s: float, t1_s: float) -> float:
-        """Requests routed nowhere: expected (fluid), or drawn like the sites' (requests)."""
+    def _shed(self, o: int, service: ServicePlan, rs: list[Route], epoch: int,
+              times: np.ndarray | None) -> float:
+        """Requests routed nowhere: expected (fluid), or drawn like the sites' (requests;
+        ``times``: a replayed trace's requests of the epoch)."""
         routed = sum(r.share for r in rs)
         rest = max(0.0, 1.0 - routed)
         if self.requests is None:
@@ -153,8 +159,7 @@ class WebServer:
         if rest <= 0.0:
             return 0.0
         names = self.world.providers
-        if web.load.is_trace:
-            times = web.load.arrivals(None, t0_s, t1_s)
+        if times is not None:
             u = stream(self.world.seed, f"web-route/{names[o]}/{epoch}").random(len(times))
             return float((u >= routed).sum())
         return float(stream(self.world.seed, f"web-shed/{names[o]}/{epoch}").poisson(

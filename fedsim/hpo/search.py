@@ -48,7 +48,6 @@ def run_search(policy: SearchPolicy, family: CurveFamily, n_trials: int, rungs: 
     curves = family.sample(np.random.default_rng((seed, 0)), n_trials)
     cost = trial_costs(seed, n_trials, unit_s, cost_sigma)
     state = policy.start(n_trials, rungs, cost)
-    levels = rungs.levels
     heap: list[tuple[float, int, int, Step]] = []
     idle = list(range(workers))
     seq = 0
@@ -71,7 +70,7 @@ def run_search(policy: SearchPolicy, family: CurveFamily, n_trials: int, rungs: 
         end, _, w, step = heapq.heappop(heap)
         start = end - (step.to_r - step.from_r) * float(cost[step.trial])
         t = end
-        rng = np.random.default_rng((seed, 2, step.trial, levels.index(step.to_r)))
+        rng = np.random.default_rng((seed, 2, step.trial, step.rung))
         acc = family.observe(rng, curves, step.trial, step.to_r)
         policy.done(state, step, acc)
         rows.append((step.trial, step.rung, step.from_r, step.to_r, w, start, end, acc))

@@ -78,9 +78,6 @@ class Site:
         ints = self.ints
         return int(ints[kernel.BUSY] + ints[kernel.COUNT] + ints[kernel.PREFIX])
 
-    def empty_copy(self) -> Site:
-        return Site(self.service_s, self.threshold_s, self.cores, self.max_wait_s)
-
     def take(self, other: Site) -> None:
         """Become ``other`` (its arrays are not copied: ``other`` is not used again)."""
         self.ints, self.ins, self.ring = other.ints, other.ins, other.ring

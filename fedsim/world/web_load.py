@@ -13,6 +13,7 @@ interval always holds the same requests, however epochs cut it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from fedsim.errors import TraceError
-from fedsim.queueing.diurnal import DAY_S, DiurnalRate, sample_arrivals_s
+from fedsim.queueing.diurnal import DAY_S, DiurnalRate
 from fedsim.queueing.profile import LoadProfile, slices
 
 
@@ -36,9 +37,6 @@ class DiurnalLoad:
         dur = np.diff(edges)
         lam = [self.rate.mean_rate_per_s(a, b) for a, b in itertools.pairwise(edges)]
         return LoadProfile(tuple(dur.tolist()), tuple(lam))
-
-    def arrivals(self, rng: np.random.Generator, t0_s: float, t1_s: float) -> np.ndarray:
-        return sample_arrivals_s(rng, self.rate, t0_s, t1_s)
 
     @property
     def mean_per_s(self) -> float:
@@ -195,10 +193,15 @@ class CountLoad:
     def mean_per_s(self) -> float:
         return float(self.counts.sum()) / self.period_s
 
+    @functools.cached_property
+    def _cumulative(self) -> np.ndarray:
+        """Requests before each interval (and in all of them, last)."""
+        return np.concatenate([[0], np.cumsum(self.counts)]).astype(float)
+
     def _count_before(self, t_s: np.ndarray) -> np.ndarray:
         """Expected requests in ``[0, t)``: whole intervals, and a part of one pro rata."""
         n = len(self.counts)
-        cum = np.concatenate([[0], np.cumsum(self.counts)]).astype(float)
+        cum = self._cumulative
         t = np.asarray(t_s, dtype=float)
         if self.loop:
             laps = np.floor(t / self.period_s)
