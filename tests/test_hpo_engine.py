@@ -98,3 +98,28 @@ def test_search_starts_from_a_trace(tmp_path) -> None:
     with pytest.raises(ScenarioError) as err:
         prepare(scenario_from_dict(data))
     assert "providers[0].hpo.trace" in str(err.value) and "line 2" in str(err.value)
+
+
+@pytest.mark.parametrize(("key", "entry", "expected"), [
+    ("hpo", {"rate_per_h": 1e300}, "providers[0].hpo.rate_per_h: 1e+300/h"),
+    ("model_selection", {"rate_per_h": 1e300, "examples": 10, "bytes_per_example": 1,
+                         "job_type": "cnn"}, "providers[1].model_selection.rate_per_h"),
+    ("dag", {"rate_per_h": 1e300, "layers": 2, "layer_fwd_ms": [1], "activation_mb": 0,
+             "steps": 1, "job_type": "cnn"}, "providers[1].dag.rate_per_h"),
+    ("hpo", {"start_s": [0, -5]}, "providers[0].hpo.start_s[1]: must be >= 0, got -5"),
+    ("dag", {"layers": 2, "layer_fwd_ms": [1, 0], "activation_mb": 0, "steps": 1,
+             "job_type": "cnn"}, "providers[1].dag.layer_fwd_ms[1]: must be > 0, got 0"),
+])
+def test_absurd_workload_inputs_are_one_line(key: str, entry: dict, expected: str) -> None:
+    """A rate that would draw more than 1e6 arrivals, or a bad element of a list, is
+    refused before anything runs (not a traceback from the random generator)."""
+    data = searches()
+    k = 0 if key == "hpo" else 1
+    if key == "hpo":
+        data["providers"][0]["hpo"].update(entry)
+    else:
+        data["providers"][1][key] = entry
+    with pytest.raises(ScenarioError) as err:
+        prepare(scenario_from_dict(data))
+    msg = str(err.value)
+    assert "\n" not in msg and expected in msg and f"providers[{k}]" in msg

@@ -6,7 +6,6 @@ state from a validated ``Scenario`` and nothing else.
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -102,6 +101,10 @@ class Duration(Frozen):
     max_s: float | None = Field(None, gt=0, le=MAX_DURATION_S)
 
 
+StartTimes = Annotated[tuple[Annotated[float, Field(ge=0)], ...], Field(strict=False)]
+Positives = Annotated[tuple[Annotated[float, Field(gt=0)], ...], Field(strict=False, min_length=1)]
+
+
 class CurvesSpec(Frozen):
     """Learning curves of a search's trials (see ``fedsim.hpo.curves``)."""
 
@@ -130,7 +133,7 @@ class HpoWorkload(Frozen):
     own cost factor, log-normal of ``cost_sigma``)."""
 
     rate_per_h: float = Field(0.0, ge=0)
-    start_s: Annotated[tuple[float, ...], Field(strict=False)] = Field(
+    start_s: StartTimes = Field(
         (), description="searches starting at these times (besides the Poisson ones)")
     trace: str | None = Field(None, description="a CSV of search start times (column t_s, "
                               "seconds or ISO 8601 from the first), besides the others")
@@ -152,8 +155,6 @@ class HpoWorkload(Frozen):
 
     @model_validator(mode="after")
     def _rungs(self) -> HpoWorkload:
-        if any(not (math.isfinite(t) and t >= 0) for t in self.start_s):
-            raise invalid_at("start_s", f"times must be finite and >= 0, got {self.start_s}")
         if self.r_min > self.r_max:
             raise invalid_at("r_min", f"must be <= r_max ({self.r_max:g}), got {self.r_min:g}")
         return self
@@ -166,7 +167,7 @@ class ModelSelectionWorkload(Frozen):
     and a step ``step_scale[c mod len]`` times the job type's on the reference GPU."""
 
     rate_per_h: float = Field(0.0, ge=0)
-    start_s: Annotated[tuple[float, ...], Field(strict=False)] = ()
+    start_s: StartTimes = ()
     strategy: Literal["task_parallel", "data_parallel", "mop"] = "mop"
     workers: int = Field(8, gt=0, le=100_000)
     configs: int = Field(16, gt=0, le=100_000)
@@ -174,21 +175,11 @@ class ModelSelectionWorkload(Frozen):
     examples: int = Field(gt=0, le=10**12)
     batch: int = Field(32, gt=0, le=10**7)
     bytes_per_example: float = Field(gt=0, le=1e12)
-    model_mb: Annotated[tuple[float, ...], Field(strict=False, min_length=1)] = (100.0,)
-    step_scale: Annotated[tuple[float, ...], Field(strict=False, min_length=1)] = (1.0,)
+    model_mb: Positives = (100.0,)
+    step_scale: Positives = (1.0,)
     job_type: str
     link_gbps: float = Field(10.0, gt=0, le=MAX_MS)
     link_latency_s: float = Field(1e-4, ge=0, le=MAX_MS)
-
-    @model_validator(mode="after")
-    def _positive(self) -> ModelSelectionWorkload:
-        for key in ("model_mb", "step_scale"):
-            bad = [v for v in getattr(self, key) if not (math.isfinite(v) and v > 0)]
-            if bad:
-                raise invalid_at(key, f"values must be finite and > 0, got {bad[0]}")
-        if any(not (math.isfinite(t) and t >= 0) for t in self.start_s):
-            raise invalid_at("start_s", f"times must be finite and >= 0, got {self.start_s}")
-        return self
 
 
 class DagWorkload(Frozen):
@@ -199,9 +190,9 @@ class DagWorkload(Frozen):
     boundary over ``link_gbps``."""
 
     rate_per_h: float = Field(0.0, ge=0)
-    start_s: Annotated[tuple[float, ...], Field(strict=False)] = ()
+    start_s: StartTimes = ()
     layers: int = Field(gt=0, le=100_000)
-    layer_fwd_ms: Annotated[tuple[float, ...], Field(strict=False, min_length=1)]
+    layer_fwd_ms: Positives
     bwd_over_fwd: float = Field(2.0, gt=0, le=MAX_RATIO)
     activation_mb: float = Field(ge=0, le=1e9)
     pipeline: int = Field(1, gt=0, le=100_000)
@@ -212,15 +203,6 @@ class DagWorkload(Frozen):
     link_gbps: float = Field(100.0, gt=0, le=MAX_MS)
     link_latency_s: float = Field(1e-5, ge=0, le=MAX_MS)
     job_type: str
-
-    @model_validator(mode="after")
-    def _positive(self) -> DagWorkload:
-        bad = [v for v in self.layer_fwd_ms if not (math.isfinite(v) and v > 0)]
-        if bad:
-            raise invalid_at("layer_fwd_ms", f"values must be finite and > 0, got {bad[0]}")
-        if any(not (math.isfinite(t) and t >= 0) for t in self.start_s):
-            raise invalid_at("start_s", f"times must be finite and >= 0, got {self.start_s}")
-        return self
 
 
 class DnnWorkload(Frozen):

@@ -10,8 +10,6 @@ import itertools
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
 from fedsim.dag.graph import critical_path_s
 from fedsim.dag.pipeline import PipelineResult, Stage, partition, simulate_pipeline
 from fedsim.errors import ScenarioError
@@ -67,8 +65,3 @@ def plan(k: int, spec, job_types: tuple[str, ...]) -> DagPlan:
         raise ScenarioError(f"{where}.steps: the job's work is not finite")
     return DagPlan(spec.pipeline * spec.tensor, step, path, work, job_types.index(spec.job_type))
 
-
-def arrivals(spec, horizon_s: float, rng: np.random.Generator) -> np.ndarray:
-    n = int(rng.poisson(spec.rate_per_h * horizon_s / 3600.0))
-    return np.sort(np.concatenate([rng.random(n) * horizon_s,
-                                   np.asarray(spec.start_s, dtype=float)]))

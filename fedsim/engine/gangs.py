@@ -4,13 +4,12 @@ each arrival one gang job whose work is its plan's makespan on the reference GPU
 from __future__ import annotations
 
 from fedsim.config.schema import Scenario
-from fedsim.dag.workload import arrivals as dag_arrivals
 from fedsim.dag.workload import plan as dag_plan
 from fedsim.engine.streams import stream
 from fedsim.engine.world import JOB_KINDS
-from fedsim.modelsel.workload import arrivals as ms_arrivals
 from fedsim.modelsel.workload import plan
 from fedsim.world.affinity import AffinityTable
+from fedsim.world.starts import workload_starts
 
 
 def dag_plans(scenario: Scenario, job_types: tuple[str, ...]) -> list:
@@ -35,11 +34,15 @@ def gang_jobs(scenario: Scenario, plans: list, dags: list) -> list[tuple]:
             ms = plans[k]
             out.append((k, JOB_KINDS.index("model_selection"), ms.task.workers, ms.job_type,
                         ms.outcome.makespan_s,
-                        ms_arrivals(p.model_selection, scenario.horizon_s,
-                                    stream(scenario.seed, f"model_selection/{p.name}"))))
+                        _starts(p.model_selection, scenario, "model_selection", k)))
         if p.dag is not None:
             d = dags[k]
             out.append((k, JOB_KINDS.index("dag"), d.gpus, d.job_type, d.work_ref_s,
-                        dag_arrivals(p.dag, scenario.horizon_s,
-                                     stream(scenario.seed, f"dag/{p.name}"))))
+                        _starts(p.dag, scenario, "dag", k)))
     return out
+
+
+def _starts(spec, scenario: Scenario, kind: str, k: int):
+    name = scenario.providers[k].name
+    return workload_starts(spec.rate_per_h, spec.start_s, scenario.horizon_s,
+                           stream(scenario.seed, f"{kind}/{name}"), f"providers[{k}].{kind}")

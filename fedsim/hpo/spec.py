@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,6 +9,7 @@ import numpy as np
 from fedsim.errors import FedsimError, ScenarioError
 from fedsim.hpo.curves import CurveFamily
 from fedsim.hpo.policies import Rungs
+from fedsim.world.starts import workload_starts
 
 MAX_TRIALS = 5_000_000  # per run: each is a job, a few rungs long
 
@@ -41,11 +41,6 @@ def hpo_spec(k: int, p, job_types: tuple[str, ...], horizon_s: float,
     if h.job_type not in job_types:
         raise ScenarioError(f"providers[{k}].hpo.job_type: unknown job type {h.job_type!r}; "
                             f"the affinity table knows: {', '.join(job_types)}")
-    expected = h.rate_per_h * horizon_s / 3600.0
-    if not math.isfinite(expected) or expected > 1e6:
-        raise ScenarioError(f"providers[{k}].hpo.rate_per_h: {h.rate_per_h:g} searches/h over "
-                            f"{horizon_s:g} s is {expected:.3g} searches; at most 1e6 run")
-    n = int(rng.poisson(expected))
     traced = np.zeros(0)
     if h.trace is not None:
         from fedsim.world.web_load import read_request_trace  # one timestamp per row
@@ -54,15 +49,16 @@ def hpo_spec(k: int, p, job_types: tuple[str, ...], horizon_s: float,
             traced = read_request_trace(h.trace, "t_s", loop=False).times_s
         except FedsimError as exc:
             raise ScenarioError(f"providers[{k}].hpo.trace: {exc}") from None
-    searches = n + len(h.start_s) + len(traced)
+    arrival_s = workload_starts(h.rate_per_h, h.start_s, horizon_s, rng,
+                                f"providers[{k}].hpo", traced)
+    searches = len(arrival_s)
     if searches * h.trials > MAX_TRIALS:
         raise ScenarioError(f"providers[{k}].hpo.trials: {searches:,} searches of {h.trials:,} "
                             f"trials is more than {MAX_TRIALS:,} trials in one run; use fewer "
                             "trials, searches or a shorter horizon_s")
     c = h.curves
     return HpoSpec(
-        arrival_s=np.sort(np.concatenate([rng.random(n) * horizon_s,
-                                          np.asarray(h.start_s, dtype=float), traced])),
+        arrival_s=arrival_s,
         trials=h.trials,
         policy=h.policy,
         rungs=Rungs(h.r_min, h.r_max, h.eta),

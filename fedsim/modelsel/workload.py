@@ -8,8 +8,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
 from fedsim.errors import ScenarioError
 from fedsim.modelsel.strategies import (
     Config,
@@ -67,8 +65,3 @@ def plan(k: int, spec, job_types: tuple[str, ...], ref_steps_per_s) -> Selection
         out = model_hopper(task)
     return SelectionPlan(spec.strategy, task, out, jt)
 
-
-def arrivals(spec, horizon_s: float, rng: np.random.Generator) -> np.ndarray:
-    n = int(rng.poisson(spec.rate_per_h * horizon_s / 3600.0))
-    return np.sort(np.concatenate([rng.random(n) * horizon_s,
-                                   np.asarray(spec.start_s, dtype=float)]))
