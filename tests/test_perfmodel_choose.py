@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fedsim.perfmodel.choose import choose, subset
-from fedsim.perfmodel.dataparallel import fit_data_parallel
+from fedsim.perfmodel.choose import choose
 from fedsim.perfmodel.evaluate import FIT_FILE, TEST_FILE
 from fedsim.perfmodel.measurements import StepTimes, read_placements, read_scalability
+from fedsim.perfmodel.selection import select_data_parallel
 
 
 def chosen_over_best(folder: Path, objective: str, by: str = "local") -> np.ndarray:
@@ -19,7 +19,7 @@ def chosen_over_best(folder: Path, objective: str, by: str = "local") -> np.ndar
     (objective) of the configuration the model picks (fit on placements.csv only) over
     the best measured one in scalability.csv."""
     fit, test = read_placements(folder / FIT_FILE), read_scalability(folder / TEST_FILE)
-    model = fit_data_parallel(fit)
+    model = select_data_parallel(fit)
     pred = model.predict(test)
     key = test.local_bsz if by == "local" else test.n_replicas * test.local_bsz
     out = []
@@ -27,7 +27,7 @@ def chosen_over_best(folder: Path, objective: str, by: str = "local") -> np.ndar
         idx = np.flatnonzero(key == b)
         if len(idx) < 2:
             continue
-        group = subset(test, idx)
+        group = test.take(idx)
         measured = group.n_replicas * group.local_bsz / group.step_time_s
         if objective == "cheapest":
             measured = measured / group.n_replicas

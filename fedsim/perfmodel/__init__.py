@@ -8,6 +8,8 @@
 - :mod:`~fedsim.perfmodel.crossdevice`: measured ratios or roofline scaling across devices;
 - :mod:`~fedsim.perfmodel.throughput`, :mod:`~fedsim.perfmodel.profile_fit`: the
   simulator-facing :class:`ThroughputModel`, fitted from a calibration profile;
+- :mod:`~fedsim.perfmodel.selection`: which model the placements support, out of sample;
+  :mod:`~fedsim.perfmodel.lomo`: its thresholds under leave-one-model-out;
 - :mod:`~fedsim.perfmodel.evaluate`: held-out evaluation on Pollux-format measurements.
 
 numpy/scipy/pandas only: no torch.
@@ -42,6 +44,10 @@ _WHERE = {
     "StepTimes": "measurements",
     "TabulatedCompute": "compute",
     "ThroughputModel": "throughput",
+    "SelectedModel": "selection",
+    "SelectionRule": "selection",
+    "select_data_parallel": "selection",
+    "leave_one_model_out": "lomo",
     "error_summary": "metrics",
     "evaluate_folder": "evaluate",
     "fit_compute": "compute",
@@ -81,6 +87,8 @@ __all__ = [
     "PolluxParams",
     "PowerLawCompute",
     "RingAllReduce",
+    "SelectedModel",
+    "SelectionRule",
     "Station",
     "StepTimes",
     "TabulatedCompute",
@@ -93,7 +101,9 @@ __all__ = [
     "fit_pollux",
     "fit_profile",
     "fit_ring_allreduce",
+    "leave_one_model_out",
     "read_placements",
     "read_scalability",
+    "select_data_parallel",
     "solve_mva",
 ]

@@ -18,8 +18,9 @@ from fedsim.perfmodel.measurements import StepTimes
 OBJECTIVES = ("fastest", "cheapest", "per_dollar")
 
 
-def score(step_time_s: np.ndarray, candidates: StepTimes, objective: str,
-          price_usd_per_gpu_h: float = 1.0) -> np.ndarray:
+def score(
+    step_time_s: np.ndarray, candidates: StepTimes, objective: str, price_usd_per_gpu_h: float = 1.0
+) -> np.ndarray:
     """Higher is better, per candidate configuration."""
     samples_per_s = candidates.n_replicas * candidates.local_bsz / step_time_s
     if objective == "fastest":
@@ -29,16 +30,17 @@ def score(step_time_s: np.ndarray, candidates: StepTimes, objective: str,
     raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
 
 
-def choose(predicted_step_s: np.ndarray, candidates: StepTimes, objective: str = "fastest",
-           price_usd_per_gpu_h: float = 1.0) -> int:
+def choose(
+    predicted_step_s: np.ndarray,
+    candidates: StepTimes,
+    objective: str = "fastest",
+    price_usd_per_gpu_h: float = 1.0,
+) -> int:
     """Index of the candidate the prediction ranks best (ties: the first)."""
     if len(candidates) == 0:
         raise ValueError("no candidate configuration")
-    return int(np.argmax(score(np.asarray(predicted_step_s, float), candidates, objective,
-                               price_usd_per_gpu_h)))
-
-
-def subset(data: StepTimes, index: np.ndarray) -> StepTimes:
-    return StepTimes(data.n_nodes[index], data.n_replicas[index],
-                     data.max_replicas_per_node[index], data.local_bsz[index],
-                     data.step_time_s[index], data.sync_time_s[index], data.source)
+    return int(
+        np.argmax(
+            score(np.asarray(predicted_step_s, float), candidates, objective, price_usd_per_gpu_h)
+        )
+    )

@@ -186,7 +186,14 @@ def fit_data_parallel(
     """
     if len(data) < 2 * len(_NAMES):
         raise ValueError(f"{len(data)} measurements are too few to fit {len(_NAMES)} parameters")
-    fit = fit_compute(data.local_bsz, data.compute_time_s, correct_measured=correct_measured)
+    pinned = dict(fixed or {})
+    # pinned compute effects are divided out first, so the base compute is one replica's alone
+    contention = 1.0 + pinned.get("contention_per_replica", 0.0) * (data.max_replicas_per_node - 1)
+    straggle = 1.0 + pinned.get("straggler_cv", 0.0) * expected_max_std_normal(data.n_replicas)
+    effects = contention * straggle
+    fit = fit_compute(
+        data.local_bsz, data.compute_time_s / effects, correct_measured=correct_measured
+    )
     compute_s = np.asarray(fit.model.step_time_s(data.local_bsz), dtype=float)
     members = tuple(fit_data_parallel_params(data, compute_s, s, fixed) for s in shapes)
     return DataParallelModel(fit.model, members)

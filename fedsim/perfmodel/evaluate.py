@@ -3,23 +3,26 @@
 It does what a user planning a large job does: fit on the small placements that were
 measured (``placements.csv``: up to 4 nodes) and predict every large configuration of
 ``scalability.csv`` (6–16 nodes), never the other way round and never mixing the two.
+"fedsim-model" is the model :func:`~fedsim.perfmodel.selection.select_data_parallel`
+chooses from the placements alone; the report says which one and why.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from fedsim.errors import FedsimError
-from fedsim.perfmodel.dataparallel import fit_data_parallel
 from fedsim.perfmodel.measurements import read_placements, read_scalability
 from fedsim.perfmodel.metrics import ErrorSummary, error_summary
 from fedsim.perfmodel.optimus import fit_optimus_data_parallel
 from fedsim.perfmodel.pollux import fit_pollux
+from fedsim.perfmodel.selection import SelectedModel, select_data_parallel
 
 FIT_FILE = "placements.csv"
 TEST_FILE = "scalability.csv"
+MIN_FIT_ROWS = 16  # eight parameters of fedsim's model, two measurements each
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class EvaluationReport:
     n_fit: int
     n_test: int
     summaries: tuple[tuple[str, ErrorSummary], ...]
+    selected: SelectedModel
 
     def summary(self, name: str) -> ErrorSummary:
         for model, summary in self.summaries:
@@ -38,7 +42,8 @@ class EvaluationReport:
         raise KeyError(name)
 
     def lines(self) -> list[str]:
-        return [summary.line(name) for name, summary in self.summaries]
+        chosen = f"fedsim-model = {self.selected.name}: {self.selected.reason}"
+        return [summary.line(name) for name, summary in self.summaries] + [chosen]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +54,7 @@ class EvaluationReport:
             "n_fit": self.n_fit,
             "n_test": self.n_test,
             "models": {name: summary.to_dict() for name, summary in self.summaries},
+            "selection": selection_dict(self.selected),
         }
 
 
@@ -59,13 +65,28 @@ def evaluate_folder(data_dir: str | Path) -> EvaluationReport:
         raise FedsimError(f"{folder}: no such folder (expected {FIT_FILE} and {TEST_FILE})")
     fit = read_placements(folder / FIT_FILE)
     test = read_scalability(folder / TEST_FILE)
-    try:
-        ours = fit_data_parallel(fit)
-    except ValueError as exc:
-        raise FedsimError(f"{folder / FIT_FILE}: {exc}") from None
+    if len(fit) < MIN_FIT_ROWS:
+        raise FedsimError(
+            f"{folder / FIT_FILE}: {len(fit)} measurements are too few to fit the throughput "
+            f"model (need at least {MIN_FIT_ROWS})"
+        )
+    ours = select_data_parallel(fit)
     summaries = (
         ("fedsim-model", error_summary(ours.predict(test), test.step_time_s)),
         ("pollux", error_summary(fit_pollux(fit).predict(test), test.step_time_s)),
         ("optimus", error_summary(fit_optimus_data_parallel(fit).predict(test), test.step_time_s)),
     )
-    return EvaluationReport(str(folder), len(fit), len(test), summaries)
+    return EvaluationReport(str(folder), len(fit), len(test), summaries, ours)
+
+
+def selection_dict(selected: SelectedModel) -> dict[str, Any]:
+    """The chosen model, the reason, and every candidate's held-out evidence."""
+    effects = selected.compute_effects
+    return {
+        "chosen": selected.name,
+        "reason": selected.reason,
+        "compute_terms": list(effects.terms),
+        "contention_per_replica": effects.contention_per_replica,
+        "straggler_cv": effects.straggler_cv,
+        "candidates": [asdict(score) for score in effects.scores + selected.scores],
+    }

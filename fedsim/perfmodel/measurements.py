@@ -50,6 +50,13 @@ class StepTimes:
     def __len__(self) -> int:
         return int(self.step_time_s.shape[0])
 
+    def take(self, index: np.ndarray) -> StepTimes:
+        """The measurements selected by a boolean mask or an index array."""
+        return StepTimes(self.n_nodes[index], self.n_replicas[index],
+                         self.max_replicas_per_node[index], self.local_bsz[index],
+                         self.step_time_s[index], self.sync_time_s[index],
+                         self.source)  # fmt: skip
+
     @property
     def compute_time_s(self) -> np.ndarray:
         """Per-replica compute time: the step minus its exposed (non-overlapped) sync."""
