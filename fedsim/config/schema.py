@@ -205,8 +205,30 @@ class DagWorkload(Frozen):
     job_type: str
 
 
+class ConfigurationChoice(Frozen):
+    """Each job's gang size chosen at submission from ``workers`` (inclusive range) by the
+    throughput model: ``fastest`` (most samples/s), ``cheapest`` (fewest GPU-seconds per
+    sample) or ``per_dollar`` (most samples/s per USD/h of the owner's busy GPU cost).
+    The job keeps its work in samples; its run time is rescaled to the chosen gang."""
+
+    workers: Annotated[tuple[int, int], Field(strict=False)]
+    objective: Literal["fastest", "cheapest", "per_dollar"] = "fastest"
+
+    @field_validator("workers")
+    @classmethod
+    def _range(cls, workers: tuple[int, int]) -> tuple[int, int]:
+        lo, hi = workers
+        if not 1 <= lo <= hi <= 100_000:
+            raise ValueError(
+                f"must be [min, max] with 1 <= min <= max <= 100000, got {list(workers)}"
+            )
+        return workers
+
+
 class DnnWorkload(Frozen):
-    """Generated DNN training jobs: Poisson arrivals, gang-size mix, job-type mix."""
+    """Generated DNN training jobs: Poisson arrivals, gang-size mix, job-type mix; with
+    ``configuration``, the gang size drawn from ``gpu_mix`` is what the job's duration was
+    stated for, and the size it runs with is chosen at submission."""
 
     rate_per_h: float = Field(ge=0)
     gpu_mix: dict[int, float] = Field(default_factory=lambda: {1: 1.0})
@@ -217,6 +239,7 @@ class DnnWorkload(Frozen):
     )
     diurnal_peak_to_trough: float = Field(1.0, ge=1.0, le=MAX_RATIO)
     diurnal_phase_s: float = 0.0
+    configuration: ConfigurationChoice | None = None
 
     @field_validator("gpu_mix", mode="before")
     @classmethod
@@ -311,6 +334,41 @@ class Prices(Frozen):
     )
 
 
+class ServerlessSpec(Frozen):
+    """A serverless GPU pool the provider may run queued DNN jobs on: one GPU of
+    ``gpu_type`` and ``memory_gb`` per function, billed per GPU-second, per GB-second
+    (duration rounded up to ``round_ms``) and per request; at most ``concurrency``
+    functions at once; a new instance starts ``cold_start_s`` late, an idle one stays warm
+    ``keep_warm_s``; one invocation runs at most ``max_invocation_s``, so a long job is a
+    chain of invocations, each restoring its checkpoint. Jobs that waited
+    ``burst_after_s`` go there when it is worth it. ``burst: false`` keeps the pool
+    only as the market's outside option (it still caps what the owner pays peers)."""
+
+    gpu_type: str
+    usd_per_gpu_s: Usd
+    usd_per_gb_s: Usd = 0.0
+    usd_per_request: Usd = 0.0
+    round_ms: float = Field(1.0, ge=0, le=MAX_MS)
+    memory_gb: float = Field(16.0, gt=0, le=1e6)
+    memory_cap_gb: float = Field(80.0, gt=0, le=1e6)
+    concurrency: int = Field(64, ge=1, le=10**7)
+    cold_start_s: float = Field(30.0, ge=0, le=MAX_DURATION_S)
+    keep_warm_s: float = Field(600.0, ge=0, le=MAX_DURATION_S)
+    max_invocation_s: float = Field(900.0, gt=0, le=MAX_DURATION_S)
+    burst: bool = True
+    burst_after_s: float | None = Field(
+        None, ge=0, le=MAX_DURATION_S,
+        description="a job goes to the pool only after waiting this long (default: one "
+        "epoch, so the market and the local scheduler had their chance first)")
+
+    @model_validator(mode="after")
+    def _memory(self) -> ServerlessSpec:
+        if self.memory_gb > self.memory_cap_gb:
+            raise invalid_at("memory_gb", f"{self.memory_gb:g} GB is above the pool's "
+                             f"memory_cap_gb of {self.memory_cap_gb:g} GB")
+        return self
+
+
 class SchedulerSpec(Frozen):
     """A provider's local scheduler: a registered name (``fifo``, ``las``,
     ``max_min_fairness``, ...), its parameters, the time between its decisions (null: the
@@ -343,6 +401,7 @@ class Provider(Frozen):
     dag: DagWorkload | None = None
     web: WebWorkload | None = None
     scheduler: SchedulerSpec | None = Field(None, description="default: local_scheduler")
+    serverless: ServerlessSpec | None = None
 
     @field_validator("pools")
     @classmethod

@@ -16,7 +16,9 @@ from fedsim.engine.world import CPU, JobArrays, WebSpec, World
 from fedsim.errors import FedsimError, ScenarioError, TraceError
 from fedsim.hpo.spec import hpo_spec
 from fedsim.queueing.diurnal import DiurnalRate
+from fedsim.serverless.burst import burst_pools
 from fedsim.world.affinity import AffinityTable
+from fedsim.world.configuration import choose_configurations
 from fedsim.world.gavel_trace import read_gavel
 from fedsim.world.jobs import ALL_TYPES, DurationSpec, JobBatch, generate_jobs
 from fedsim.world.profile_affinity import affinity_from_profile
@@ -81,7 +83,7 @@ def _generated_jobs(
     if p.dnn.job_type_mix != ALL_TYPES:
         _check_job_types(p.dnn.job_type_mix, table, f"providers[{k}].dnn.job_type_mix")
     d = p.dnn
-    return generate_jobs(
+    batch = generate_jobs(
         stream(scenario.seed, f"dnn/{p.name}"),
         horizon_s=scenario.horizon_s,
         rate_per_h=d.rate_per_h,
@@ -98,6 +100,14 @@ def _generated_jobs(
         diurnal_peak_to_trough=d.diurnal_peak_to_trough,
         diurnal_phase_s=d.diurnal_phase_s,
     )
+    if d.configuration is None:
+        return batch
+    busy = {g: p.cost.busy_usd_per_unit_h.get(f"gpu:{g}",
+                                              p.cost.idle_usd_per_unit_h.get(f"gpu:{g}", 0.0))
+            for g in p.gpu_pools}  # fmt: skip
+    return choose_configurations(batch, table, d.configuration.workers, d.configuration.objective,
+                                 p.gpu_pools, busy, scenario.affinity.reference_gpu,
+                                 f"providers[{k}].dnn.configuration")  # fmt: skip
 
 
 def _trace_jobs(
@@ -237,6 +247,7 @@ def build_world(scenario: Scenario, trust_code: Iterable[str] = ()) -> World:
 
     members = tuple(names.index(m) for m in scenario.member_names)
     schedulers, round_s, preemption_cost_s = _schedulers(scenario, tuple(trust_code))
+    serverless = burst_pools(scenario, table.gpu_types, preemption_cost_s)
     return World(
         seed=scenario.seed,
         horizon_s=scenario.horizon_s,
@@ -268,6 +279,7 @@ def build_world(scenario: Scenario, trust_code: Iterable[str] = ()) -> World:
         preemption_cost_s=preemption_cost_s,
         model_selection=tuple(plans),
         dag=tuple(dags),
+        serverless=serverless,
         hpo=tuple(hpo_spec(k, p, job_types, scenario.horizon_s,
                            stream(scenario.seed, f"hpo/{p.name}"))
                   for k, p in enumerate(scenario.providers)),

@@ -10,6 +10,7 @@ module has no simpy.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, insort
 from collections.abc import Callable
 from typing import Any
 
@@ -47,9 +48,15 @@ class DnnCluster:
         self.billing = Billing(world, ledger, self.jobs)
         n_i = world.n_providers
         self.queued: list[dict[int, None]] = [{} for _ in range(n_i)]  # per owner, arrival order
+        # the same waiting jobs by (owner, job type, gang size), each sorted by arrival: the
+        # market's demand classes, kept as jobs come and go (not rebuilt every epoch)
+        self.waiting: dict[tuple[int, int, int], list[int]] = {}
+        self.waiting_ref_s: dict[tuple[int, int, int], float] = {}  # their remaining work
         self.running: list[dict[int, None]] = [{} for _ in range(n_i)]  # per host
         self.on_freed: Notify = lambda i, t_s: None
         self.on_finished: Callable[[int, float], None] = lambda j, t_s: None
+        # (owner, job_type, n_gpus): whether the owner can run it outside any GPU pool
+        self.runs_elsewhere: Callable[[int, int, int], bool] = lambda o, k, n: False
         # per provider: when its round-based scheduler decides next (inf: event-driven);
         # a home job finishing later needs no completion event until then
         self.next_decision_s: list[float] = [math.inf] * n_i
@@ -93,8 +100,7 @@ class DnnCluster:
 
     # --- life cycle ----------------------------------------------------------------------
 
-    def submit(self, owner: int, n_gpus: int, job_type: int, work_ref_s: float,
-               t_s: float) -> int:
+    def submit(self, owner: int, n_gpus: int, job_type: int, work_ref_s: float, t_s: float) -> int:
         """A job created now (a search's trial step); it still has to :meth:`arrive`."""
         j = self.jobs.add(owner, n_gpus, job_type, work_ref_s, t_s)
         self._finish_event.append(-1)
@@ -107,7 +113,11 @@ class DnnCluster:
         key = (jobs.job_type[j], n)
         fits = self.fits(*key)
         self._log((t_s, "arrive", j, o, -1, -1, n))
-        if not (fits[o] or (self._is_member[o] and any(fits[k] for k in self.world.members))):
+        if not (
+            fits[o]
+            or (self._is_member[o] and any(fits[k] for k in self.world.members))
+            or self.runs_elsewhere(o, *key)
+        ):
             jobs.status[j] = JobStatus.REJECTED
             self.log.add(t_s, "reject", j, o, -1, -1, n, detail=self._reject_reason(key, o))
             return False
@@ -115,8 +125,36 @@ class DnnCluster:
         jobs.slow[j] = self.slowdown(*key)
         jobs.fits_home[j] = fits[o]
         jobs.queued_since_s[j] = t_s
-        self.queued[o][j] = None
+        self.enqueue(o, j)
         return True
+
+    def enqueue(self, o: int, j: int) -> None:
+        """Job ``j`` of owner ``o`` starts waiting."""
+        self.queued[o][j] = None
+        jobs = self.jobs
+        key = (o, jobs.job_type[j], jobs.n_gpus[j])
+        waiting = self.waiting.get(key)
+        if waiting is None:
+            self.waiting[key] = [j]
+            self.waiting_ref_s[key] = jobs.remaining_ref_s[j]
+            return
+        self.waiting_ref_s[key] += jobs.remaining_ref_s[j]
+        if waiting[-1] < j:
+            waiting.append(j)
+        else:
+            insort(waiting, j)
+
+    def dequeue(self, o: int, j: int) -> None:
+        """Job ``j`` of owner ``o`` stops waiting (it starts somewhere)."""
+        del self.queued[o][j]
+        jobs = self.jobs
+        key = (o, jobs.job_type[j], jobs.n_gpus[j])
+        waiting = self.waiting[key]
+        if len(waiting) == 1:
+            del self.waiting[key], self.waiting_ref_s[key]
+        else:
+            del waiting[bisect_left(waiting, j)]
+            self.waiting_ref_s[key] -= jobs.remaining_ref_s[j]
 
     def start(self, j: int, host: int, g: int, t_s: float, price_usd_per_gpu_h: float) -> None:
         """Job ``j`` starts (or resumes) a stint on ``host``'s GPU type ``g``. A remote
@@ -131,7 +169,7 @@ class DnnCluster:
             self.billing.data_moved(o, t_s)
         if jobs.preemptions[j] > 0:
             delay_s += w.preemption_cost_s[o]
-        del self.queued[o][j]
+        self.dequeue(o, j)
         self.billing.waited(j, t_s)
         self.occ.hold(host, g, n, t_s, guest=host != o)
         self.running[host][j] = None
@@ -184,7 +222,7 @@ class DnnCluster:
         jobs.preemptions[j] += 1
         jobs.queued_since_s[j] = t_s
         jobs.version[j] += 1  # its pending finish event is now stale
-        self.queued[o][j] = None
+        self.enqueue(o, j)
         self._log((t_s, "preempt", j, o, host, g, n))
 
     def _on_finish(self, event: Any) -> None:

@@ -15,6 +15,8 @@ KINDS = (
     "solve_failed",
     "schedule_failed",
     "web",
+    "burst_start",
+    "burst_finish",
 )
 
 

@@ -5,17 +5,20 @@ A job of type ``k`` with a gang of ``n`` GPUs owned by provider ``o`` can run on
 type ``g`` of provider ``i`` when its throughput there is > 0 (and so is its throughput
 on the reference GPU type: run times are given on that type) and ``i`` has at least
 ``n`` GPUs of type ``g``. It may use its owner's pools, and every member's pools when
-its owner is a federation member.
+its owner is a federation member, or its owner's serverless pool when bursting there is
+worth it.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from functools import lru_cache
 
 import numpy as np
 
 from fedsim.engine.world import World
+from fedsim.serverless.burst import outside_usd_per_gpu_h, worth_bursting
 
 
 def why_unrunnable(world: World, job_type: int, n_gpus: int, owner: int) -> str | None:
@@ -27,6 +30,18 @@ def why_unrunnable(world: World, job_type: int, n_gpus: int, owner: int) -> str 
             f"{name} with {n_gpus} GPU(s) has zero throughput on the reference GPU "
             f"{world.reference_gpu!r}"
         )
+    if worth_bursting(world, owner, job_type, n_gpus):
+        return None
+    reason = _why_no_gpu(world, name, n_gpus, owner)
+    pool_usd = outside_usd_per_gpu_h(world, owner, job_type, n_gpus)
+    if reason is not None and math.isfinite(pool_usd):
+        value = world.dnn_price_usd_per_gpu_h[owner] + world.dnn_wait_penalty_usd_per_gpu_h[owner]
+        reason += (f"; its serverless pool costs {pool_usd:.3g} USD per reference GPU-hour, "
+                   f"above the {value:.3g} it values the work at")  # fmt: skip
+    return reason
+
+
+def _why_no_gpu(world: World, name: str, n_gpus: int, owner: int) -> str | None:
     hosts = sorted({owner, *world.members}) if owner in world.members else [owner]
     speeds = [world.affinity.steps_per_s(name, g, n_gpus) for g in world.gpu_types]
     present = [g for g in range(len(world.gpu_types))

@@ -60,6 +60,7 @@ class JobState:
         self.preemptions: list[int] = [0] * n
         self.time_on_type_s: list[float] = [0.0] * (n * n_g)
         self.data_at: list[int] = list(self.owner)  # a remote copy of the dataset, if any
+        self.serverless: list[bool] = [False] * n  # ran (or runs) on its owner's serverless pool
 
     def __len__(self) -> int:
         return len(self.owner)
@@ -76,6 +77,7 @@ class JobState:
                             ("first_start_s", math.nan), ("finish_s", math.nan),
                             ("queued_since_s", math.nan), ("queue_delay_s", 0.0),
                             ("attained_gpu_s", 0.0), ("preemptions", 0), ("data_at", owner),
+                            ("serverless", False),
                             ("kind", JOB_KINDS.index("hpo_trial"))):
             getattr(self, name).append(value)
         self.time_on_type_s.extend([0.0] * self.n_types)

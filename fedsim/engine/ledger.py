@@ -1,7 +1,7 @@
 """Per-provider, per-epoch accounting, and the identities every run must satisfy.
 
 profit = revenue_dnn + revenue_web − sla_penalty − operating_cost − wan_cost
-         + received − paid + transfer
+         − serverless + received − paid + transfer
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ MONEY = (
     "sla_penalty_usd",
     "operating_cost_usd",
     "wan_cost_usd",
+    "serverless_usd",
     "received_usd",
     "paid_usd",
     "transfer_usd",
@@ -81,6 +82,7 @@ class Ledger:
             - c["sla_penalty_usd"]
             - c["operating_cost_usd"]
             - c["wan_cost_usd"]
+            - c["serverless_usd"]
             + c["received_usd"]
             - c["paid_usd"]
             + c["transfer_usd"]

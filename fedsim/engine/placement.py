@@ -64,7 +64,8 @@ def place(
         if cls.kind != "dnn" or not np.any(x[d] > 1e-9):
             continue
         counts = round_blocks(x[d].ravel(), float(cls.n_gpus)).reshape(x[d].shape)
-        queue = iter(cls.jobs)
+        # starting a job removes it from the live queue: take the few placed jobs first
+        queue = iter(cls.jobs[: int(counts.sum())])
         for flat in np.lexsort((np.arange(counts.size), -counts.ravel())):
             m, g = divmod(int(flat), counts.shape[1])
             host = members[m]

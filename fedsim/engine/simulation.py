@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import simpy
 
 from fedsim.engine import tables
+from fedsim.engine.clearing_checks import can_trade, clearing_problem
 from fedsim.engine.clock import ARRIVAL, MARKET, ROUND, At, run_until
 from fedsim.engine.dnn import DnnCluster
 from fedsim.engine.events import EventLog
@@ -26,8 +25,9 @@ from fedsim.engine.ledger import Ledger
 from fedsim.engine.local import LocalScheduling
 from fedsim.engine.market_builder import Snapshot, build_snapshot
 from fedsim.engine.placement import Placed, place
-from fedsim.engine.searches import COLUMNS as SEARCH_COLUMNS
 from fedsim.engine.searches import Searches
+from fedsim.engine.serverless import ServerlessBursts
+from fedsim.engine.tables import RunTables
 from fedsim.engine.web_plan import WebPlanner
 from fedsim.engine.web_serve import WebServer
 from fedsim.engine.world import World
@@ -40,55 +40,6 @@ from fedsim.mechanisms.lp import SolveError
 ProgressCallback = Callable[[float], None]
 # called once per epoch with (epoch, market, clearing): per-epoch analyses hook in here
 EpochObserver = Callable[[int, Market, Clearing], None]
-
-
-@dataclass(frozen=True)
-class RunTables:
-    """Raw outputs of one simulation, as DataFrames."""
-
-    events: pd.DataFrame
-    jobs: pd.DataFrame
-    clearings: pd.DataFrame
-    prices: pd.DataFrame
-    epochs: pd.DataFrame
-    ledger: pd.DataFrame
-    budget_residual_usd: float
-    wall_s: float
-    mechanism_s: float
-    searches: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SEARCH_COLUMNS))
-
-
-def clearing_problem(market: Market, clearing: Clearing) -> str | None:
-    """Why the engine cannot apply ``clearing`` (wrong shapes, NaN or negative amounts),
-    or None. Deeper properties are the conformance checker's job."""
-    n_d, n_m, n_r = market.n_demand, market.n_providers, len(market.resources)
-    try:
-        x = np.asarray(clearing.allocation_units, dtype=float)
-        price = np.asarray(clearing.price_usd_per_unit_h, dtype=float)
-        transfer = np.asarray(clearing.transfer_usd_per_h, dtype=float)
-    except (TypeError, ValueError) as exc:
-        return f"not numeric ({exc})"
-    for label, arr, shape in (
-        ("allocation_units", x, (n_d, n_m, n_r)),
-        ("price_usd_per_unit_h", price, (n_m, n_r)),
-        ("transfer_usd_per_h", transfer, (n_m,)),
-    ):
-        if arr.shape != shape:
-            return f"{label} has shape {arr.shape}, expected {shape}"
-        if not np.all(np.isfinite(arr)):
-            return f"{label} is not finite"
-    if np.any(x < -1e-9):
-        return "negative allocation"
-    return None
-
-
-def _can_trade(market: Market) -> bool:
-    """Whether some demand class could use some free capacity. If none can, every
-    allocation is empty and every coalition is worth 0, so no rule can do anything."""
-    if market.n_demand == 0:
-        return False
-    usable = (market.affinity > 0) & (market.need[:, None, :] > 0)
-    return bool(np.any(usable & (market.capacity_units[None, :, :] > 0)))
 
 
 class Simulation:
@@ -128,6 +79,7 @@ class Simulation:
             next_decision_s=self.dnn.next_decision_s, due=self.dnn.due, fast_paths=fast_paths,
         )
         self.dnn.on_freed = self.local.on_change
+        self.serverless = ServerlessBursts(world, self.dnn, self._schedule)
         self._clearing_rows: list[tables.ClearingRow] = []
         self._price_rows: list[np.ndarray] = []
         self._epoch_rows: list[tables.EpochRow] = []
@@ -206,7 +158,7 @@ class Simulation:
         market = snap.market
         started = time.perf_counter()
         try:
-            if not _can_trade(market):
+            if not can_trade(market):
                 clearing = Clearing.empty(market)
             else:
                 clearing = self.mechanism.clear(market)
@@ -228,11 +180,13 @@ class Simulation:
     def _run_epoch(self, e: int, t0: float, t1: float) -> None:
         world = self.world
         web = self.web_planner.plan(t0, t1)
-        snap = build_snapshot(world, self.dnn, web, e, t0)
+        outside = self.serverless.outside_usd_per_gpu_h if self.serverless.active else None
+        snap = build_snapshot(world, self.dnn, web, e, t0, outside)
         clearing, fallback = self._clear(snap)
         self.ledger.budget_balanced[e] = clearing.budget_balanced
         placed = place(snap, clearing, self.dnn, web, world.cpu_index, t0,
                        self.web_planner.resize)
+        self.serverless.burst(t0)
         self.web_server.serve(web, placed.bundles, e, t0, t1)
         hours = (t1 - t0) / 3600.0
         for m, i in enumerate(snap.member_index):
@@ -302,6 +256,7 @@ class Simulation:
         self.web_server.close(end_s, last)
         self._close_epoch(last, end_s - last * self.epoch_s, end_s)
         self.dnn.settle(end_s)
+        self.serverless.settle(end_s)
         self._check()
         wall_s = time.perf_counter() - started
         w = self.world
@@ -321,7 +276,8 @@ class Simulation:
     def _all_done(self) -> bool:
         dnn = self.dnn
         return (self._next_arrival >= self._n_arriving and self.searches.done()
-                and not any(dnn.queued) and not any(dnn.running))
+                and not any(dnn.queued) and not any(dnn.running)
+                and not self.serverless.running())
 
     def _check(self) -> None:
         self.ledger.check()

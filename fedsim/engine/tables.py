@@ -3,13 +3,31 @@ named tuples; the event log keeps plain tuples of :data:`EVENT_FIELDS` on its ho
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from fedsim.engine.jobs import JobState, JobStatus
+from fedsim.engine.searches import COLUMNS as SEARCH_COLUMNS
 from fedsim.engine.world import JOB_KINDS, World
+
+
+@dataclass(frozen=True)
+class RunTables:
+    """Raw outputs of one simulation, as DataFrames."""
+
+    events: pd.DataFrame
+    jobs: pd.DataFrame
+    clearings: pd.DataFrame
+    prices: pd.DataFrame
+    epochs: pd.DataFrame
+    ledger: pd.DataFrame
+    budget_residual_usd: float
+    wall_s: float
+    mechanism_s: float
+    searches: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SEARCH_COLUMNS))
 
 
 class EpochRow(NamedTuple):
@@ -70,6 +88,7 @@ def jobs_frame(w: World, jobs: JobState) -> pd.DataFrame:
             "attained_gpu_s": np.array(jobs.attained_gpu_s),
             "preemptions": np.array(jobs.preemptions, dtype=np.int64),
             "queue_delay_s": np.array(jobs.queue_delay_s),
+            "serverless": np.array(jobs.serverless, dtype=bool),
             **{f"time_on_{g}_s": on_type[:, k] for k, g in enumerate(w.gpu_types)},
         }
     )

@@ -84,6 +84,7 @@ class World:
     hpo: tuple[Any, ...] = ()  # [i] fedsim.hpo.spec.HpoSpec | None: hyperparameter searches
     model_selection: tuple[Any, ...] = ()  # [i] fedsim.modelsel.workload.SelectionPlan | None
     dag: tuple[Any, ...] = ()  # [i] fedsim.dag.workload.DagPlan | None
+    serverless: tuple[Any, ...] = ()  # [i] engine.serverless.BurstPool | None
 
     @property
     def n_providers(self) -> int:

@@ -62,7 +62,9 @@ def summarize(
             "revenue_dnn_usd": _num(row["revenue_dnn_usd"]),
             "revenue_web_usd": _num(row["revenue_web_usd"]),
             "sla_penalty_usd": _num(row["sla_penalty_usd"]),
-            "cost_usd": _num(row["operating_cost_usd"] + row["wan_cost_usd"]),
+            "cost_usd": _num(
+                row["operating_cost_usd"] + row["wan_cost_usd"] + row.get("serverless_usd", 0.0)
+            ),
             "net_payments_usd": _num(row["received_usd"] - row["paid_usd"] + row["transfer_usd"]),
             "gpu_utilization": _ratio(row["gpu_busy_h"], row["gpu_capacity_h"]),
             "cpu_utilization": _ratio(row["cpu_busy_h"], row["cpu_capacity_h"]),
@@ -90,6 +92,17 @@ def summarize(
                     "finished": len(done),
                     "jct_mean_s": _num(done["jct_s"].mean()) if len(done) else None,
                 }
+        burst = jobs[(jobs["owner"] == name) & jobs["serverless"]] \
+            if "serverless" in jobs else jobs.iloc[:0]
+        if len(burst):
+            done = burst[burst["status"] == "finished"]
+            out[name]["serverless"] = {
+                "jobs": len(burst),
+                "finished": len(done),
+                "gpu_h": _num(burst["attained_gpu_s"].sum() / 3600.0),
+                "cost_usd": _num(row.get("serverless_usd", 0.0)),
+                "jct_mean_s": _num(done["jct_s"].mean()) if len(done) else None,
+            }
         if searches is not None and (searches["provider"] == name).any():
             out[name]["searches"] = _searches(searches[searches["provider"] == name])
     # the federation's metrics are defined once, in analysis.run_metrics, and shared by

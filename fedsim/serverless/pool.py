@@ -37,6 +37,14 @@ class ServerlessPool:
     gpus_per_function: int = 0
     bill_cold_start: bool = False
 
+    def cost_usd(self, run_s: float, memory_gb: float, cold: bool = False) -> float:
+        """One invocation's price: billed duration × (memory + GPUs), plus the request."""
+        p = self.prices
+        cold_s = self.cold_start_s if cold and self.bill_cold_start else 0.0
+        billed = self.billed_s(run_s + cold_s)
+        return (billed * memory_gb * p.usd_per_gb_s + p.usd_per_request
+                + billed * self.gpus_per_function * p.usd_per_gpu_s)  # fmt: skip
+
     def billed_s(self, run_s: float) -> float:
         """Duration billed for ``run_s`` seconds of execution (rounded up)."""
         unit = self.prices.round_ms / 1000.0
@@ -91,9 +99,5 @@ def invoke(pool: ServerlessPool, arrival_s: np.ndarray, run_s: np.ndarray,
             begin = t + pool.cold_start_s
         start[k], end[k] = begin, begin + run[k]
         heapq.heappush(busy, end[k])
-    p = pool.prices
-    billed = np.array([pool.billed_s(r + (pool.cold_start_s if c and pool.bill_cold_start
-                                          else 0.0)) for r, c in zip(run, cold, strict=True)])
-    cost = (billed * memory_gb * p.usd_per_gb_s + p.usd_per_request
-            + billed * pool.gpus_per_function * p.usd_per_gpu_s)
+    cost = np.array([pool.cost_usd(r, memory_gb, bool(c)) for r, c in zip(run, cold, strict=True)])
     return Invocations(start, end, cold, cost)

@@ -73,6 +73,25 @@ def providers(draw: st.DrawFn, name: str, requests_mode: bool) -> dict[str, Any]
             },
             "diurnal_peak_to_trough": draw(st.sampled_from((1.0, 2.0))),
         }
+        if draw(st.booleans()):
+            lo = draw(st.sampled_from((1, 2)))
+            provider["dnn"]["configuration"] = {
+                "workers": [lo, draw(st.sampled_from((lo, 4, 8)))],
+                "objective": draw(st.sampled_from(("fastest", "cheapest", "per_dollar"))),
+            }
+    if draw(st.booleans()):
+        provider["serverless"] = {
+            "gpu_type": draw(st.sampled_from(GPU_TYPES)),
+            "usd_per_gpu_s": draw(_money(0.0, 0.001)),
+            "usd_per_gb_s": draw(_money(0.0, 1e-5)),
+            "usd_per_request": draw(_money(0.0, 1e-3)),
+            "round_ms": draw(st.sampled_from((1.0, 1000.0))),
+            "concurrency": draw(st.integers(1, 16)),
+            "cold_start_s": draw(st.sampled_from((0.0, 60.0))),
+            "max_invocation_s": draw(st.sampled_from((120.0, 900.0))),
+            "burst": draw(st.booleans()),
+            "burst_after_s": draw(st.sampled_from((None, 0.0, 3600.0))),
+        }
     if draw(st.booleans()):
         service_ms = draw(st.sampled_from((20.0, 40.0, 60.0)))
         max_rps = 300.0 if requests_mode else 6000.0
@@ -167,7 +186,8 @@ def check_invariants(result: Any) -> None:
     led = result.ledger
     parts = (
         led["revenue_dnn_usd"] + led["revenue_web_usd"] - led["sla_penalty_usd"]
-        - led["operating_cost_usd"] - led["wan_cost_usd"] + led["received_usd"]
+        - led["operating_cost_usd"] - led["wan_cost_usd"] - led["serverless_usd"]
+        + led["received_usd"]
         - led["paid_usd"] + led["transfer_usd"]
     )
     np.testing.assert_allclose(led["profit_usd"], parts, rtol=1e-9, atol=1e-6)
@@ -191,6 +211,23 @@ def check_invariants(result: Any) -> None:
     rejects = events[events["kind"] == "reject"]
     assert (rejects["detail"].str.len() > 0).all()
     check_capacity_from_events(result)
+    check_serverless_from_events(result)
+
+
+def check_serverless_from_events(result: Any) -> None:
+    """Replay burst events: no pool ever runs more functions than its concurrency, and
+    every job that went to a pool is marked so in the jobs table."""
+    ev = result.events[result.events["kind"].isin(["burst_start", "burst_finish"])]
+    limit = {p.name: p.serverless.concurrency for p in result.scenario.providers
+             if p.serverless is not None}  # fmt: skip
+    in_use: dict[str, float] = {}
+    for owner, kind, units in zip(ev["owner"].astype(str), ev["kind"].astype(str),
+                                  ev["units"].to_numpy(), strict=True):  # fmt: skip
+        in_use[owner] = in_use.get(owner, 0.0) + (units if kind == "burst_start" else -units)
+        assert -1e-9 <= in_use[owner] <= limit[owner] + 1e-9, (owner, in_use[owner])
+    burst_jobs = set(ev.loc[ev["kind"] == "burst_start", "job"].tolist())
+    assert burst_jobs == set(result.jobs.loc[result.jobs["serverless"], "job"].tolist())
+    assert (result.ledger["serverless_usd"] >= 0).all()
 
 
 def check_capacity_from_events(result: Any) -> None:
