@@ -85,5 +85,5 @@ def test_bad_configuration_names_the_path() -> None:
     with pytest.raises(ScenarioError, match=r"configuration\.workers.*1 <= min <= max"):
         scenario_from_dict(_scenario({"workers": [4, 2]}))
     with pytest.raises(ScenarioError, match=r"providers\[0\]\.dnn\.configuration\.workers: "
-                       r"no worker count in \[16, 32\]"):  # fmt: skip
+                       r"none can run: no worker count in \[16, 32\]"):  # fmt: skip
         build_world(scenario_from_dict(_scenario({"workers": [16, 32]})))

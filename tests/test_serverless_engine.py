@@ -172,3 +172,67 @@ def test_same_seed_same_tables() -> None:
     a, b = run(SCENARIO, baseline=False), run(SCENARIO, baseline=False)
     assert a.jobs.equals(b.jobs) and a.ledger.equals(b.ledger)
     assert a.summary["providers"]["lab"]["serverless"]["jobs"] > 0
+
+
+def _web_only(functions: dict[str, Any] | None) -> dict[str, Any]:
+    """A web service with no cores of its own: its whole load is overflow."""
+    web = {"mean_rps": 10, "service_ms": 40, "sla": {"percentile": 0.95, "latency_ms": 200},
+           "revenue_usd_per_request": 2e-6, "penalty_usd_per_violation": 4e-6}  # fmt: skip
+    if functions is not None:
+        web["serverless"] = functions
+    return {"name": "web", "seed": 1, "horizon_s": 7200, "web_model": "fluid",
+            "affinity": {"reference_gpu": "k80", "table": {"cnn": {"k80": 1.0}}},
+            "federation": {"mechanism": {"name": "isolated"}, "epoch_s": 600},
+            "providers": [{"name": "shop", "pools": {"cpu": 0},
+                           "prices": {"dnn_usd_per_gpu_h": 1.0}, "web": web}]}  # fmt: skip
+
+
+def test_web_overflow_goes_to_functions_by_hand() -> None:
+    """10 requests/s of 40 ms, no cores: 6,000 requests an epoch, all overflow. A function
+    costs 40 ms × 0.5 GB × 1.6667e-5 + 2e-7 = 5.3334e-7 USD a request, below the 6e-6
+    a shed request loses, so all 72,000 go there: 0.0384 USD. One instance is needed
+    (10/s × 0.04 s); it starts cold once (0.5 s + 0.04 s > 200 ms: one violation), then
+    stays warm from epoch to epoch. Without functions every request is shed."""
+    fn = {"usd_per_gb_s": 1.6667e-5, "usd_per_request": 2e-7, "memory_gb": 0.5,
+          "cold_start_s": 0.5}  # fmt: skip
+    with_fn, without = _run(_web_only(fn)).ledger, _run(_web_only(None)).ledger
+    per_request = 0.04 * 0.5 * 1.6667e-5 + 2e-7
+    assert with_fn["web_requests"].sum() == pytest.approx(72000.0)
+    assert with_fn["web_serverless"].sum() == pytest.approx(72000.0)
+    assert with_fn["serverless_usd"].sum() == pytest.approx(72000.0 * per_request)
+    assert with_fn["web_violations"].sum() == pytest.approx(1.0)
+    assert with_fn["web_shed"].sum() == pytest.approx(0.0)
+    assert with_fn["revenue_web_usd"].sum() == pytest.approx(71999.0 * 2e-6)
+    assert without["web_shed"].sum() == pytest.approx(72000.0)
+    assert without["web_violations"].sum() == pytest.approx(72000.0)
+    assert with_fn["profit_usd"].sum() > without["profit_usd"].sum()
+
+
+def test_web_functions_cap_what_a_bundle_is_worth() -> None:
+    """6,000 requests routed to bought cores, none late: worth (2e-6 + 4e-6)·6000 = 0.036
+    USD without functions, but only what the functions would charge for them with:
+    (0.1 s × 0.5 GB × 1.6667e-5 + 2e-7)·6000 = 0.0062 USD. One function of 200 ms serves
+    600 s / 0.2 s = 3,000 of them; the other 3,000 keep their full worth."""
+    from fedsim.config.schema import WebWorkload
+    from fedsim.engine.web_plan import _capped_value
+    from fedsim.queueing.profile import LoadProfile
+    from fedsim.serverless.web import web_functions
+
+    routed = LoadProfile((600.0,), (10.0,))
+    base = {"mean_rps": 10, "service_ms": 100, "revenue_usd_per_request": 2e-6,
+            "penalty_usd_per_violation": 4e-6}  # fmt: skip
+    fn = {"usd_per_gb_s": 1.6667e-5, "usd_per_request": 2e-7, "memory_gb": 0.5}
+
+    def spec(web: dict[str, Any]) -> Any:
+        from fedsim.engine.world import WebSpec
+
+        w = WebWorkload(**web)
+        return WebSpec("shop", None, w.service_ms, 0.2, 0.95, w.revenue_usd_per_request,
+                       w.penalty_usd_per_violation, serverless=web_functions(w))  # fmt: skip
+
+    assert _capped_value(spec(base), routed, 0.0) == pytest.approx(0.036)
+    capped = _capped_value(spec({**base, "serverless": fn}), routed, 0.0)
+    assert capped == pytest.approx(6000 * (0.1 * 0.5 * 1.6667e-5 + 2e-7))
+    slow = {**base, "service_ms": 200, "serverless": {**fn, "concurrency": 1}}
+    c200 = 0.2 * 0.5 * 1.6667e-5 + 2e-7
+    assert _capped_value(spec(slow), routed, 0.0) == pytest.approx(3000 * c200 + 3000 * 6e-6)

@@ -294,6 +294,22 @@ class WebTrace(Frozen):
     loop: bool = True
 
 
+class WebServerless(Frozen):
+    """CPU functions that serve a web service's overflow (what its own and bought cores
+    cannot serve within the SLA) when a request costs less there than shedding it
+    (revenue + penalty): ``memory_gb`` per function, billed per GB-second (duration
+    rounded up to ``round_ms``) and per request; at most ``concurrency`` at once; a new
+    instance takes ``cold_start_s``, an idle one stays warm ``keep_warm_s``."""
+
+    usd_per_gb_s: Usd = 0.0
+    usd_per_request: Usd = 0.0
+    round_ms: float = Field(1.0, ge=0, le=MAX_MS)
+    memory_gb: float = Field(0.5, gt=0, le=1e6)
+    concurrency: int = Field(1000, ge=1, le=10**7)
+    cold_start_s: float = Field(0.5, ge=0, le=MAX_DURATION_S)
+    keep_warm_s: float = Field(600.0, ge=0, le=MAX_DURATION_S)
+
+
 class WebWorkload(Frozen):
     """An interactive service: diurnal Poisson requests (``mean_rps``...) or a replayed
     ``trace``, served by M/M/c queues on the cores assigned. ``sizing`` says what the
@@ -316,6 +332,7 @@ class WebWorkload(Frozen):
         None, gt=0, le=MAX_MS,
         description="admission control: a request that would wait longer on average is "
         f"turned away at once (a violation); default {MAX_WAIT_LATENCIES}x the SLA latency")
+    serverless: WebServerless | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> WebWorkload:

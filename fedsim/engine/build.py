@@ -17,6 +17,7 @@ from fedsim.errors import FedsimError, ScenarioError, TraceError
 from fedsim.hpo.spec import hpo_spec
 from fedsim.queueing.diurnal import DiurnalRate
 from fedsim.serverless.burst import burst_pools
+from fedsim.serverless.web import web_functions
 from fedsim.world.affinity import AffinityTable
 from fedsim.world.configuration import choose_configurations
 from fedsim.world.gavel_trace import read_gavel
@@ -105,9 +106,15 @@ def _generated_jobs(
     busy = {g: p.cost.busy_usd_per_unit_h.get(f"gpu:{g}",
                                               p.cost.idle_usd_per_unit_h.get(f"gpu:{g}", 0.0))
             for g in p.gpu_pools}  # fmt: skip
+    federation: dict[str, int] = {}
+    if p.name in scenario.member_names:
+        for q in scenario.providers:
+            if q.name in scenario.member_names:
+                for g, units in q.gpu_pools.items():
+                    federation[g] = max(federation.get(g, 0), units)
     return choose_configurations(batch, table, d.configuration.workers, d.configuration.objective,
                                  p.gpu_pools, busy, scenario.affinity.reference_gpu,
-                                 f"providers[{k}].dnn.configuration")  # fmt: skip
+                                 f"providers[{k}].dnn.configuration", federation)  # fmt: skip
 
 
 def _trace_jobs(
@@ -169,6 +176,7 @@ def _web(k: int, p: Provider, seed: int) -> WebSpec | None:
         headroom=w.headroom,
         max_wait_s=(w.max_wait_ms if w.max_wait_ms is not None
                     else MAX_WAIT_LATENCIES * w.sla.latency_ms) / 1000.0,
+        serverless=web_functions(w),
     )
 
 

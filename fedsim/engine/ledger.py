@@ -30,6 +30,7 @@ USAGE = (
     "web_requests",
     "web_violations",  # requests over the SLA latency, shed ones included
     "web_shed",  # requests turned away: no core could serve them within the SLA
+    "web_serverless",  # overflow requests served by serverless functions
     "jobs_finished",
 )
 TOLERANCE_USD = 1e-6

@@ -233,8 +233,7 @@ class WebPlanner:
             return None
         routed = service.planned.scaled(share)
         late = self.memo.late(cores, routed, bundle.service_s, bundle.threshold_s)
-        worth = web.revenue_usd_per_request + web.penalty_usd_per_violation
-        value = worth * (routed.requests - late)
+        value = _capped_value(web, routed, late)
         hours = sum(service.planned.duration_s) / 3600.0
         if value < price_usd_per_core_h * cores * hours:
             return None
@@ -247,7 +246,6 @@ class WebPlanner:
         if o not in w.members:
             return ()
         overflow = planned.scaled(1.0 - home_share)
-        worth = web.revenue_usd_per_request + web.penalty_usd_per_violation
         out = []
         for h in w.members:
             threshold_s = web.latency_s - float(w.rtt_s[o, h])
@@ -266,7 +264,21 @@ class WebPlanner:
                 continue
             routed = planned.scaled(share)
             late = self.memo.late(cores, routed, service_s, threshold_s)
-            value = worth * (routed.requests - late)
+            value = _capped_value(web, routed, late)
             if value > 0.0:
                 out.append(Bundle(o, h, int(cores), share, service_s, threshold_s, value))
         return tuple(out)
+
+
+def _capped_value(web: WebSpec, routed: LoadProfile, late: float) -> float:
+    """What serving ``routed`` (``late`` of it over the SLA) on bought cores is worth:
+    the requests it saves from being shed, but no more than the service's serverless
+    functions would charge for those it can take (its outside option)."""
+    worth = web.revenue_usd_per_request + web.penalty_usd_per_violation
+    value = worth * (routed.requests - late)
+    fn = web.serverless
+    if fn is None or not fn.worth_it(worth):
+        return value
+    epoch_s = sum(routed.duration_s)
+    takes = min(routed.requests, fn.pool.concurrency * epoch_s / fn.service_s)
+    return min(value, fn.usd_per_request * takes + worth * (routed.requests - takes))

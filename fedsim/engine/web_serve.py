@@ -2,7 +2,8 @@
 
 A provider's requests are routed by the shares its plan fixed (Poisson splitting: each
 request independently): ``home_share`` to its own cores, the bought bundle's share to
-the bundle's host, and the rest is shed (every shed request violates). The load that
+the bundle's host, and the rest is shed (every shed request violates) or served by the
+service's serverless functions when they are cheaper (:mod:`fedsim.serverless.web`). The load that
 arrives is the true one, whatever the provider expected. Each site is judged against
 the SLA latency minus its round trip, and keeps its queue from one epoch to the next.
 Two models of a site, one interface:
@@ -69,6 +70,7 @@ class WebServer:
         self.ledger = ledger
         self.fluid: dict[tuple[int, int], FluidSite] = {}  # (owner, host)
         self.requests: RequestLevel | None = None
+        self.warm_functions: dict[int, int] = {}  # owner: serverless instances last epoch
         if world.web_model == "requests" and any(w is not None for w in world.web):
             from fedsim.engine.web_requests import RequestLevel  # numba: only this mode
 
@@ -92,7 +94,7 @@ class WebServer:
             times = (web.load.arrivals(None, t0_s, t1_s)
                      if self.requests is not None and web.load.is_trace else None)
             shed = self._shed(o, service, rs, epoch, times)
-            self._book(o, epoch, shed, shed, shed)
+            self._overflow(o, web, epoch, shed, t1_s - t0_s)
             lo = 0.0  # the routing uniforms of a replayed trace: [lo, lo + share) per site
             for r in rs:
                 if r.share > 0.0 or r.cores > 0:
@@ -164,6 +166,20 @@ class WebServer:
             return float((u >= routed).sum())
         return float(stream(self.world.seed, f"web-shed/{names[o]}/{epoch}").poisson(
             service.actual.requests * rest))
+
+    def _overflow(self, o: int, web: WebSpec, epoch: int, shed: float, epoch_s: float) -> None:
+        """Shed requests, or the share of them the service's serverless functions serve
+        when that is cheaper (:mod:`fedsim.serverless.web`)."""
+        fn = web.serverless
+        served = late = 0.0
+        if fn is not None and fn.worth_it(web.revenue_usd_per_request
+                                          + web.penalty_usd_per_violation):  # fmt: skip
+            warm = self.warm_functions.get(o, 0) if fn.pool.keep_warm_s > 0 else 0
+            served, late, self.warm_functions[o] = fn.serve(shed, epoch_s, warm)
+            if served:
+                self.ledger.add("serverless_usd", epoch, o, served * fn.usd_per_request)
+                self.ledger.add("web_serverless", epoch, o, served)
+        self._book(o, epoch, shed, shed - served + late, shed - served)
 
     # --- booking ---------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ class WebSpec:
     ewma_alpha: float = 0.5
     headroom: float = 0.0  # sized for (1 + headroom) times the expected load
     max_wait_s: float = math.inf  # admission control: longer expected waits turned away
+    serverless: Any = None  # fedsim.serverless.web.WebFunctions | None: overflow functions
 
 
 JOB_KINDS = ("dnn", "model_selection", "hpo_trial", "dag")

@@ -92,6 +92,8 @@ def summarize(
                     "finished": len(done),
                     "jct_mean_s": _num(done["jct_s"].mean()) if len(done) else None,
                 }
+        if row.get("web_serverless", 0.0) > 0:
+            out[name]["web_served_serverless"] = _num(row["web_serverless"])
         burst = jobs[(jobs["owner"] == name) & jobs["serverless"]] \
             if "serverless" in jobs else jobs.iloc[:0]
         if len(burst):

@@ -72,18 +72,27 @@ def choose_configurations(
     busy_usd_per_gpu_h: Mapping[str, float],
     reference_gpu: str,
     where: str,
+    federation_capacity: Mapping[str, int] | None = None,
 ) -> JobBatch:
-    """``batch`` with every job's gang size chosen and its run time rescaled (same work)."""
+    """``batch`` with every job's gang size chosen and its run time rescaled (same work).
+
+    The owner's GPUs rank the sizes; a job type none of them can run is ranked on the
+    largest pool of each type among the federation's members (``federation_capacity``,
+    when the owner is one), where the market may place it."""
     n_gpus = batch.n_gpus.copy()
     duration = batch.ref_duration_s.copy()
     for k, n0 in sorted(set(zip(batch.job_type.tolist(), batch.n_gpus.tolist(), strict=True))):
         name = batch.job_types[k]
         n = best_gang(table, name, workers, objective, gpu_capacity, busy_usd_per_gpu_h,
                       reference_gpu)  # fmt: skip
+        if n is None and federation_capacity:
+            n = best_gang(table, name, workers, objective, federation_capacity,
+                          busy_usd_per_gpu_h, reference_gpu)  # fmt: skip
         if n is None:
             raise ScenarioError(
-                f"{where}.workers: no worker count in {list(workers)} can run job type "
-                f"{name!r} on this provider's GPUs"
+                f"{where}.workers: none can run: no worker count in {list(workers)} fits a "
+                f"pool where job type {name!r} runs (this provider's"
+                + (" or the federation's)" if federation_capacity else ")")
             )
         rate0 = table.steps_per_s(name, reference_gpu, n0)
         if rate0 <= 0:

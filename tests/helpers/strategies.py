@@ -106,6 +106,15 @@ def providers(draw: st.DrawFn, name: str, requests_mode: bool) -> dict[str, Any]
             "revenue_usd_per_request": draw(_money(1e-6, 5e-6)),
             "penalty_usd_per_violation": draw(_money(0.0, 5e-6)),
         }
+        if draw(st.booleans()):
+            provider["web"]["serverless"] = {
+                "usd_per_gb_s": draw(_money(0.0, 2e-5)),
+                "usd_per_request": draw(_money(0.0, 1e-6)),
+                "memory_gb": draw(st.sampled_from((0.25, 1.0))),
+                "concurrency": draw(st.integers(1, 100)),
+                "cold_start_s": draw(st.sampled_from((0.0, 1.0))),
+                "keep_warm_s": draw(st.sampled_from((0.0, 600.0))),
+            }
     kind = draw(st.sampled_from(("none", "none", "hpo", "model_selection", "dag")))
     job_type = draw(st.sampled_from(JOB_TYPES))
     if kind == "hpo":
