@@ -62,3 +62,14 @@ def test_address_only_with_ray() -> None:
 
     with pytest.raises(FedsimError, match="--address is for --backend ray"):
         make_backend("local", 2, address="auto")
+
+
+def test_a_sweep_gives_the_same_table_on_ray(tmp_path: Path, local_ray) -> None:
+    """The sweep table (timings aside) is identical whatever the backend and workers."""
+    from fedsim.sweeps.sweep import run_sweep
+    from tests.test_sweep_cmd import SWEEP, _files
+
+    path = _files(tmp_path, {**SWEEP, "seeds": 1})
+    local, _ = run_sweep(path, tmp_path / "local", backend=LocalBackend(1), progress=False)
+    on_ray, _ = run_sweep(path, tmp_path / "ray", backend=RayBackend(2), progress=False)
+    assert local.drop(columns="wall_s").equals(on_ray.drop(columns="wall_s"))

@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "schedulers": "fedsim.cli.schedulers_cmd:schedulers",
     "compare": "fedsim.cli.compare_cmd:compare",
     "coalitions": "fedsim.cli.coalitions_cmd:coalitions",
+    "sweep": "fedsim.cli.sweep_cmd:sweep",
     "perfmodel": "fedsim.cli.perfmodel_cmd:perfmodel",
     "calibrate": "fedsim.cli.calibrate_cmd:calibrate",
 }
