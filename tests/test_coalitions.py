@@ -94,3 +94,26 @@ def test_dual_vs_shapley_scenario(repo_root: Path, tmp_path: Path) -> None:
     assert t.loc["lp_welfare", owner] > 1000
     assert abs(t.loc["lp_welfare", startup]) < 0.01 * t.loc["lp_welfare", owner]
     assert t.loc["shapley", owner] > 300 and t.loc["shapley", startup] > 300
+
+
+def test_banzhaf_sign_flip_and_superadditivity_are_warned() -> None:
+    """Symmetric 3-player game: v(i) = 0, v(pair) = −3, v(ABC) = 1. Raw Banzhaf of each:
+    the mean marginal over {}, {j}, {k}, {j,k} = (0 − 3 − 3 + 4)/4 = −0.5, summing to
+    −1.5 against v(N) = +1, so normalising (× 1/−1.5) turns each into +1/3: every sign
+    flips. v(A) + v(B) − v(AB) = 3 > 0: not superadditive, by 3 (the largest shortfall)."""
+    from fedsim.analysis.coalition_report import solve_game
+    from fedsim.analysis.economics import superadditivity_shortfall
+
+    members = ["A", "B", "C"]
+    values = {frozenset(c): (0.0 if len(c) == 1 else -3.0 if len(c) == 2 else 1.0)
+              for r in (1, 2, 3) for c in __import__("itertools").combinations(members, r)}
+    sol = solve_game(values, members)
+    for m in members:
+        assert sol["banzhaf_raw_usd"][m] == pytest.approx(-0.5)
+        assert sol["banzhaf_normalised_usd"][m] == pytest.approx(1 / 3)
+    assert superadditivity_shortfall(values, members)[0] == pytest.approx(3.0)
+    text = " ".join(sol["warnings"])
+    assert "flips the sign of A" in text and "not superadditive" in text
+    # a superadditive game without flips: no warning
+    fine = {k: (v if len(k) != 2 else 0.5) for k, v in values.items()}
+    assert solve_game(fine, members)["warnings"] == []

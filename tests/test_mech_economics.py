@@ -16,6 +16,8 @@ v(AB) − 28/6 = −2/3 < 0: it is in the core.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -95,7 +97,12 @@ def test_simple_measures() -> None:
     assert econ.jain_index([4, 0, 0, 0]) == pytest.approx(0.25)
     assert econ.jain_index([0, 0]) == 1.0
     assert econ.efficiency(9.0, 10.0) == pytest.approx(0.9)
-    assert econ.efficiency(0.0, 0.0) == 1.0
+    assert math.isnan(econ.efficiency(0.0, 0.0))  # no gain to share
+    # welfare can be negative: isolated −100, lp_welfare −20, the rule −60: half the gain
+    assert econ.efficiency(-60.0, -20.0, -100.0) == pytest.approx(0.5)
+    # the case: a rule whose welfare beats lp_welfare's scores > 1, never negative
+    assert econ.efficiency(30.0, 20.0, -100.0) == pytest.approx(130.0 / 120.0)
+    assert econ.efficiency(-150.0, -20.0, -100.0) == pytest.approx(-50.0 / 80.0)
     assert econ.budget_residual_usd_per_h([1.0, -0.5, -0.5]) == 0.0
     np.testing.assert_allclose(econ.ir_violation_usd_per_h([5, 1], [4, 3]), [0, 2])
     np.testing.assert_array_equal(econ.individually_rational([5, 1], [4, 3]), [True, False])

@@ -69,13 +69,16 @@ def test_recorder_without_values_reports_nan_violation() -> None:
     ]
 
 
-def test_price_level_is_trade_weighted_over_remote_placements() -> None:
+def test_price_level_is_trade_weighted_over_remote_placements_per_resource() -> None:
     clearings = pd.DataFrame({
-        "owner": ["A", "A", "B"], "host": ["B", "A", "A"],
-        "placed_units": [2.0, 5.0, 1.0], "price_usd_per_unit_h": [1.0, 9.0, 4.0],
+        "owner": ["A", "A", "B", "B"], "host": ["B", "A", "A", "A"],
+        "resource": ["gpu:v100", "gpu:v100", "gpu:v100", "cpu"],
+        "placed_units": [2.0, 5.0, 1.0, 100.0], "price_usd_per_unit_h": [1.0, 9.0, 4.0, 0.01],
     })
-    # (2·1 + 1·4) / 3 = 2; A's own row is not a trade
-    assert price_level_usd_per_unit_h(clearings) == pytest.approx(2.0)
+    # V100: (2·1 + 1·4) / 3 = 2 (A's own row is not a trade); CPU cores apart: 0.01, not
+    # mixed into one average with GPU-hours
+    levels = price_level_usd_per_unit_h(clearings)
+    assert levels == {"cpu": pytest.approx(0.01), "gpu:v100": pytest.approx(2.0)}
 
 
 def test_price_volatility_ignores_series_that_are_always_zero() -> None:
@@ -99,7 +102,8 @@ def test_paired_metrics_by_hand() -> None:
     out = paired_metrics(run, base, ref)
     assert out["gains_usd"] == {"A": 3.0, "B": 1.0}
     assert out["individually_rational"] is True
-    assert out["efficiency"] == pytest.approx(19.0 / 20.0)
+    # the share of lp_welfare's gain over isolated realised: (19 − 15) / (20 − 15)
+    assert out["efficiency"] == pytest.approx(4.0 / 5.0)
     assert out["jain_index"] == pytest.approx((3 + 1) ** 2 / (2 * (9 + 1)))
     worse = paired_metrics(res({"A": 16.0, "B": 4.0}, 20.0), base, ref)
     assert worse["individually_rational"] is False

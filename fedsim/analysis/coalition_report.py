@@ -54,6 +54,7 @@ def solve_game(
         "marginal_to_grand_usd": {m: _marginal(values, grand, m) for m in members},
         "shapley_usd": shapley,
         "banzhaf_normalised_usd": economics.banzhaf_value(values, members, normalised=True),
+        "banzhaf_raw_usd": economics.banzhaf_value(values, members, normalised=False),
         "nucleolus_usd": economics.nucleolus(values, members),
         "least_core": {"epsilon_usd": float(eps), "payoff_usd": least_core_payoff},
         "core_nonempty": bool(eps <= tol),
@@ -68,11 +69,36 @@ def solve_game(
         if len(members) > 1
         and out["marginal_to_grand_usd"][m] < out["standalone_usd"][m] - tol
     ]
+    out["warnings"] = _warnings(values, members, out, tol)
     if grand_payoff_usd is not None:
         payoff = {m: float(grand_payoff_usd[m]) for m in members}
         out["grand_payoff_usd"] = payoff
         out["grand_payoff_in_core"] = _in_core(values, payoff, tol)
     return out
+
+
+def _warnings(values: Values, members: list[str], out: Mapping[str, Any], tol: float
+              ) -> list[str]:
+    """What could make the table mislead: a normalised Banzhaf value whose sign differs
+    from the raw one (raw values summing to the opposite sign of v(N) flip every share),
+    and a game that is not superadditive (some merger loses value)."""
+    found = []
+    raw, norm = out["banzhaf_raw_usd"], out["banzhaf_normalised_usd"]
+    flipped = [m for m in members
+               if abs(raw[m]) > tol and abs(norm[m]) > tol and (raw[m] > 0) != (norm[m] > 0)]
+    if flipped:
+        found.append("normalised Banzhaf flips the sign of " + ", ".join(
+            f"{m} (raw {raw[m]:,.2f} $, normalised {norm[m]:,.2f} $)" for m in flipped)
+            + ": the raw values sum to the opposite sign of v(N); read the raw value")
+    if len(members) > 1:
+        short, (s, t) = economics.superadditivity_shortfall(values, members)
+        if short > tol:
+            def name(c: frozenset) -> str:
+                return "{" + ", ".join(sorted(c, key=members.index)) + "}"
+
+            found.append(f"the game is not superadditive: v({name(s)}) + v({name(t)}) exceeds "
+                         f"v({name(s | t)}) by {short:,.2f} $")
+    return found
 
 
 def _marginal(values: Values, grand: frozenset, member: str) -> float:
@@ -97,6 +123,7 @@ def members_frame(solution: Mapping[str, Any]) -> pd.DataFrame:
         "marginal_to_grand_usd": "marginal_to_grand_usd",
         "shapley_usd": "shapley_usd",
         "banzhaf_normalised_usd": "banzhaf_normalised_usd",
+        "banzhaf_raw_usd": "banzhaf_raw_usd",
         "nucleolus_usd": "nucleolus_usd",
         "least_core_usd": None,
         "grand_payoff_usd": "grand_payoff_usd",

@@ -21,13 +21,16 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("efficiency", "effic-\niency", "ratio"),
     ("core_violation_usd", "core\nviol. $", "usd"),
     ("jain_index", "Jain\n(gains)", "ratio"),
-    ("price_level_usd_per_unit_h", "price\n$/unit·h", "price"),
     ("price_volatility", "price\nvolat.", "ratio"),
 )
 
 
 def gain_column(member: str) -> str:
     return f"gain_{member}_usd"
+
+
+def price_column(resource: str) -> str:
+    return f"price_{resource}_usd_per_unit_h"
 
 
 def per_seed_table(runs: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
@@ -46,6 +49,9 @@ def per_seed_table(runs: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
         row = {"mechanism": mech, "seed": seed}
         row.update({gain_column(m): g for m, g in paired["gains_usd"].items()})
         row.update({k: _num(res.get(k)) for k, _, _ in METRICS if k in res})
+        # one price column per resource: never an average over different units
+        for resource, level in sorted(res.get("price_levels_usd_per_unit_h", {}).items()):
+            row[price_column(resource)] = _num(level)
         row.update({k: float(paired[k]) for k in ("individually_rational", "efficiency",
                                                   "jain_index")})
         rows.append(row)
@@ -96,7 +102,12 @@ def display_columns(summary: pd.DataFrame) -> list[tuple[str, str, str]]:
         for c in summary.columns if c.startswith("gain_") and c.endswith("_mean")
     ]
     known = [m for m in METRICS if f"{m[0]}_mean" in summary.columns]
-    return gains + known
+    prices = [
+        (c[: -len("_mean")], f"price\n{c[len('price_'):-len('_usd_per_unit_h_mean')]} $/h",
+         "price")
+        for c in summary.columns if c.startswith("price_") and c.endswith("_usd_per_unit_h_mean")
+    ]  # fmt: skip
+    return gains + known + prices
 
 
 def _usd(x: float) -> str:

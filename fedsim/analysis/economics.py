@@ -8,6 +8,7 @@ epoch's LP. They share their kernels with the mechanisms (``fedsim.mechanisms.ga
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from itertools import combinations
 from typing import Any
@@ -38,11 +39,16 @@ def budget_residual_usd_per_h(transfers: Any) -> float:
     return float(np.nansum(np.asarray(transfers, float)))
 
 
-def efficiency(welfare: float, reference_welfare: float) -> float:
-    """Welfare ÷ the ``lp_welfare`` welfare (1 when both are 0)."""
-    if abs(reference_welfare) <= 1e-12:
-        return 1.0 if abs(welfare) <= 1e-12 else float("nan")
-    return float(welfare) / float(reference_welfare)
+def efficiency(welfare: float, reference_welfare: float, isolated_welfare: float = 0.0) -> float:
+    """The share of ``lp_welfare``'s gain over ``isolated`` a rule realises:
+    ``(W − W_isolated) / (W_lp_welfare − W_isolated)``. 1 matches ``lp_welfare``, 0 is no
+    better than not federating, < 0 worse; NaN when ``lp_welfare`` gains nothing (≤ 1e-9
+    USD: no gain to share). Unlike welfare ÷ welfare, it keeps its meaning when welfare is
+    negative. With ``isolated_welfare = 0`` it is the plain ratio."""
+    gain = float(reference_welfare) - float(isolated_welfare)
+    if abs(gain) <= 1e-9 or not math.isfinite(gain):
+        return float("nan")
+    return (float(welfare) - float(isolated_welfare)) / gain
 
 
 def jain_index(gains: Any) -> float:
@@ -110,6 +116,26 @@ def banzhaf_value(values: Values, players: Sequence[Hashable] | None = None,
     players, table = _game(values, players)
     beta = games.banzhaf_exact(table)
     return _by_player(players, games.normalise(beta, table[-1]) if normalised else beta)
+
+
+def superadditivity_shortfall(
+    values: Values, players: Sequence[Hashable]
+) -> tuple[float, tuple[frozenset, frozenset]]:
+    """The largest ``v(S) + v(T) − v(S ∪ T)`` over disjoint non-empty S, T (≤ 0: the game
+    is superadditive, merging never loses value) and the pair that attains it."""
+    players = list(players)
+    worst, pair = -math.inf, (frozenset(), frozenset())
+    n = len(players)
+    # each player in S, in T or in neither: 3^n assignments, fine for the n of a run
+    for labels in np.ndindex(*([3] * n)):
+        s = frozenset(p for p, k in zip(players, labels, strict=True) if k == 1)
+        t = frozenset(p for p, k in zip(players, labels, strict=True) if k == 2)
+        if not s or not t or min(players.index(p) for p in s) > min(players.index(p) for p in t):
+            continue
+        short = float(values[s]) + float(values[t]) - float(values[s | t])
+        if short > worst:
+            worst, pair = short, (s, t)
+    return (worst if math.isfinite(worst) else 0.0), pair
 
 
 def least_core(values: Values, players: Sequence[Hashable] | None = None):

@@ -68,15 +68,20 @@ def jain_of_gains(gains: Mapping[str, float]) -> float:
 # ----------------------------------------------------------------------------- prices
 
 
-def price_level_usd_per_unit_h(clearings: pd.DataFrame) -> float:
-    """Mean price of remotely placed work, weighted by the units placed (NaN: no trade)."""
+def price_level_usd_per_unit_h(clearings: pd.DataFrame) -> dict[str, float]:
+    """Per resource, the mean price of remotely placed work, weighted by the units placed
+    (resources without trade are left out). Never averaged across resources: a CPU
+    core-hour and a V100-hour are different units."""
     if clearings.empty:
-        return math.nan
+        return {}
     remote = clearings[
         (clearings["owner"].astype(str) != clearings["host"].astype(str))
         & (clearings["placed_units"] > 0)
     ]
-    return economics.price_level(remote["price_usd_per_unit_h"], remote["placed_units"])
+    return {
+        str(resource): economics.price_level(part["price_usd_per_unit_h"], part["placed_units"])
+        for resource, part in remote.groupby(remote["resource"].astype(str), sort=True)
+    }
 
 
 def price_volatility(prices: pd.DataFrame) -> float:
@@ -200,7 +205,7 @@ def run_metrics(
         "profits_usd": profits,
         "welfare_usd": welfare_usd(profits, members, residual),
         "budget_residual_usd": residual,
-        "price_level_usd_per_unit_h": price_level_usd_per_unit_h(tables.clearings),
+        "price_levels_usd_per_unit_h": price_level_usd_per_unit_h(tables.clearings),
         "price_volatility": price_volatility(tables.prices),
         "core_violation_usd": violation,
         "core_violation_max_usd_per_h": worst_epoch,
@@ -219,6 +224,7 @@ def paired_metrics(
     return {
         "gains_usd": gains,
         "individually_rational": individually_rational(gains),
-        "efficiency": economics.efficiency(run["welfare_usd"], reference["welfare_usd"]),
+        "efficiency": economics.efficiency(run["welfare_usd"], reference["welfare_usd"],
+                                           baseline["welfare_usd"]),
         "jain_index": jain_of_gains(gains),
     }

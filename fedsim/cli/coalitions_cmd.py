@@ -92,6 +92,7 @@ def print_game(table: pd.DataFrame, solution: dict[str, Any]) -> None:
     frame = members_frame(solution)
     heads = {"standalone_usd": "v({i})", "marginal_to_grand_usd": "v(N)−v(N∖i)",
              "shapley_usd": "Shapley", "banzhaf_normalised_usd": "Banzhaf (norm.)",
+             "banzhaf_raw_usd": "Banzhaf (raw)",
              "nucleolus_usd": "nucleolus", "least_core_usd": "least core",
              "grand_payoff_usd": "run payoff"}
     mt.add_column("member")
@@ -115,6 +116,7 @@ def print_game(table: pd.DataFrame, solution: dict[str, Any]) -> None:
         lines.append("joining hurts the others: " + ", ".join(
             f"{m} adds {solution['marginal_to_grand_usd'][m]:,.0f} $ < v({{{m}}}) "
             f"{solution['standalone_usd'][m]:,.0f} $" for m in solution["harmful_members"]))
+    lines += [f"warning: {w}" for w in solution.get("warnings", [])]
     for line in lines:
         console.print(line)
 

@@ -119,4 +119,5 @@ def print_compare(table: pd.DataFrame, title: str) -> None:
     console = wide_console()
     console.print(out)
     console.print("IR: share of seeds on which every member gained; gains are paired "
-                    "differences vs isolated; efficiency is welfare ÷ lp_welfare welfare.")
+                    "differences vs isolated; efficiency is the share of lp_welfare's welfare "
+                    "gain over isolated realised (1: as much, 0: none, NaN: no gain).")

@@ -60,8 +60,11 @@ def place(
     members = snap.member_index
     free = dnn.occ.free
     placed = np.zeros_like(x)
-    for d, cls in enumerate(snap.classes):
-        if cls.kind != "dnn" or not np.any(x[d] > 1e-9):
+    # classes with some allocation (one pass over the array, not one per class)
+    allocated = np.flatnonzero((x.reshape(len(x), -1) > 1e-9).any(axis=1)) if len(x) else ()
+    for d in allocated:
+        cls = snap.classes[d]
+        if cls.kind != "dnn":
             continue
         counts = round_blocks(x[d].ravel(), float(cls.n_gpus)).reshape(x[d].shape)
         # starting a job removes it from the live queue: take the few placed jobs first

@@ -14,7 +14,7 @@ from fedsim.config.schema import MechanismSpec, Scenario
 
 # bump when the stored result of a run changes shape or meaning: old results are
 # then recomputed instead of being read back
-RESULT_FORMAT = 1
+RESULT_FORMAT = 2
 
 
 def _canonical(data: Any) -> str:
