@@ -27,6 +27,24 @@ def parse_mechanisms(text: str) -> list[str]:
     return list(dict.fromkeys([BASELINE, REFERENCE, *names]))
 
 
+def parse_param(text: str) -> tuple[str, str, object]:
+    """``posted_price.markup=0.5`` → (``posted_price``, ``markup``, 0.5); the value is YAML."""
+    from pathlib import Path
+
+    from fedsim.config.yaml_safe import load_yaml_text
+    from fedsim.errors import FedsimError
+
+    target, sep, raw = text.partition("=")
+    name, dot, key = target.strip().partition(".")
+    if not (sep and dot and name and key):
+        raise FedsimError(f"--param {text}: expected MECHANISM.KEY=VALUE, e.g. "
+                          "posted_price.markup=0.5")
+    try:
+        return name, key, load_yaml_text(raw, Path("--param"))
+    except FedsimError as exc:
+        raise FedsimError(f"--param {text}: value is not valid YAML ({exc})") from None
+
+
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--mechanisms", "mechanisms_text", required=True, metavar="A,B,C",
@@ -36,6 +54,8 @@ def parse_mechanisms(text: str) -> list[str]:
 @click.option("--workers", type=int, default=None, help="Parallel runs (default: CPU count).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output directory (default: results/<scenario name>-compare).")
+@click.option("--param", "param_texts", multiple=True, metavar="MECH.KEY=VALUE",
+              help="A mechanism's parameter, e.g. --param posted_price.markup=0.5 (repeatable).")
 @click.option("--core", is_flag=True,
               help="Also measure the core violation (2^n coalition LPs per epoch).")
 @scenario_options
@@ -43,7 +63,8 @@ def parse_mechanisms(text: str) -> list[str]:
 @backend_options
 def compare(
     scenario: Path, mechanisms_text: str, n_seeds: int, workers: int | None, out: Path | None,
-    core: bool, overrides: tuple[str, ...], trust_code: tuple[str, ...],
+    param_texts: tuple[str, ...], core: bool, overrides: tuple[str, ...],
+    trust_code: tuple[str, ...],
     max_memory_gb: float | None, max_cpu_h: float, quiet: bool, backend: str,
     address: str | None,
 ) -> None:
@@ -64,8 +85,17 @@ def compare(
     names = parse_mechanisms(mechanisms_text)
     own = sc.federation.mechanism
     params = {n: (dict(own.params) if n == own.name else {}) for n in names}
+    given: set[str] = set()
+    for text in param_texts:
+        name, key, value = parse_param(text)
+        given.add(name)
+        if name not in params:
+            raise FedsimError(f"--param {text}: {name!r} is not among the mechanisms compared "
+                              f"({', '.join(names)})")
+        params[name][key] = value
     for name in names:  # unknown names and bad parameters fail before any run
-        make(name, params[name], prepared.trust_code, where="--mechanisms")
+        where = f"--param {name}" if name in given else "--mechanisms"
+        make(name, params[name], prepared.trust_code, where=where)
     runner = make_backend(backend, workers, address)
     folder = OwnedDir(out or Path("results") / f"{sc.name}-compare", "compare")
     seeds = [sc.seed + k for k in range(n_seeds)]

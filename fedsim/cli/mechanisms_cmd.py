@@ -6,23 +6,20 @@ import click
 
 
 @click.command()
-def mechanisms() -> None:
-    """List registered mechanisms (built-in and plug-ins) with a one-line description."""
-    from rich.console import Console
-    from rich.table import Table
-
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts).")
+def mechanisms(as_json: bool) -> None:
+    """List registered mechanisms (built-in and plug-ins): description and parameters."""
+    from fedsim.cli.plugin_list import show
     from fedsim.errors import MechanismError
     from fedsim.mechanisms import available, describe
-    from fedsim.mechanisms.registry import BUILTIN
+    from fedsim.mechanisms.registry import BUILTIN, parameters
 
-    table = Table(title="fedsim mechanisms")
-    table.add_column("name", no_wrap=True)
-    table.add_column("description")
-    table.add_column("source", no_wrap=True)
+    rows = []
     for name, target in available().items():
         try:
-            text = describe(name)
+            text, params = describe(name), parameters(name)
         except MechanismError as exc:
-            text = f"(cannot load: {exc})"
-        table.add_row(name, text, "built-in" if name in BUILTIN else target)
-    Console().print(table)
+            text, params = f"(cannot load: {exc})", []
+        rows.append({"name": name, "description": text, "parameters": params,
+                     "source": "built-in" if name in BUILTIN else target})  # fmt: skip
+    show("fedsim mechanisms", rows, {}, as_json)

@@ -27,6 +27,8 @@ RESULT_BYTES_PER_EPOCH = 400.0
 )
 @click.option("--no-baseline", is_flag=True, help="Skip the paired 'isolated' run (no gains).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the summary as JSON on stdout instead of the table (for scripts).")
 def run(
     scenario: Path,
     overrides: tuple[str, ...],
@@ -36,6 +38,7 @@ def run(
     out: Path | None,
     no_baseline: bool,
     quiet: bool,
+    as_json: bool,
 ) -> None:
     """Simulate SCENARIO and write its results (events, clearings, ledger, summary)."""
     from fedsim.api import prepare
@@ -59,6 +62,13 @@ def run(
     with sim_progress(labels, quiet=quiet) as update:
         result = run_scenario(prepared, baseline=not no_baseline, progress=update)
     written = result.save(target)
+    if as_json:
+        import json
+
+        from fedsim.sweeps.store import json_safe
+
+        click.echo(json.dumps({"results": str(written), **json_safe(result.summary)}, indent=2))
+        return
     print_summary(result.summary)
     click.echo(f"results written to {written}")
 

@@ -6,27 +6,25 @@ import click
 
 
 @click.command()
-def schedulers() -> None:
-    """List registered local schedulers (built-in and plug-ins) with a one-line description."""
-    from rich.console import Console
-    from rich.table import Table
-
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts).")
+def schedulers(as_json: bool) -> None:
+    """List registered local schedulers (built-in and plug-ins): description, parameters,
+    when they decide."""
+    from fedsim.cli.plugin_list import show
     from fedsim.errors import PluginError
-    from fedsim.schedulers.registry import BUILTIN, available, describe, make
+    from fedsim.schedulers.registry import BUILTIN, available, describe, make, parameters
 
-    table = Table(title="fedsim local schedulers")
-    table.add_column("name", no_wrap=True)
-    table.add_column("description")
-    table.add_column("rounds", justify="right", no_wrap=True)
-    table.add_column("source", no_wrap=True)
+    rows = []
     for name, target in available().items():
         try:
-            text = describe(name)
+            text, params = describe(name), parameters(name)
             sched = make(name)
             rounds = f"{sched.default_round_s:g} s" if sched.default_round_s else "events"
             if sched.preemptive:
                 rounds += ", preempts"
         except PluginError as exc:
-            text, rounds = f"(cannot load: {exc})", "-"
-        table.add_row(name, text, rounds, "built-in" if name in BUILTIN else target)
-    Console().print(table)
+            text, params, rounds = f"(cannot load: {exc})", [], "-"
+        source = "built-in" if name in BUILTIN else target
+        rows.append({"name": name, "description": text, "parameters": params,
+                     "rounds": rounds, "source": source})  # fmt: skip
+    show("fedsim local schedulers", rows, {"rounds": lambda r: r["rounds"]}, as_json)

@@ -142,6 +142,25 @@ class PluginFamily:
             subject = _at(where, "params", f"{self.label} {name!r}")
             raise self.error(f"{subject}: invalid parameters for {name!r}: {exc}") from None
 
+    def parameters(self, name: str) -> list[dict[str, Any]]:
+        """The plug-in's parameters: name, type and default (``None``: required)."""
+        cls = self.resolve(name)
+        hints = typing.get_type_hints(cls)
+        out = []
+        for f in dataclasses.fields(cls):
+            if not f.init:
+                continue
+            if f.default is not dataclasses.MISSING:
+                default: Any = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                default = f.default_factory()
+            else:
+                default = None
+            kind = hints.get(f.name, f.type)
+            out.append({"name": f.name, "type": getattr(kind, "__name__", str(kind)),
+                        "default": default})  # fmt: skip
+        return out
+
     def describe(self, name: str) -> str:
         """One line: the class's ``summary`` or the first line of its docstring."""
         cls = self.resolve(name)

@@ -65,3 +65,8 @@ def make(
 def describe(name: str) -> str:
     """One-line description of a mechanism (its ``summary`` or first docstring line)."""
     return MECHANISMS.describe(name)
+
+
+def parameters(name: str) -> list[dict[str, Any]]:
+    """A mechanism's parameters: name, type and default."""
+    return MECHANISMS.parameters(name)

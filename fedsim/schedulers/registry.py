@@ -61,3 +61,8 @@ def make(
 
 def describe(name: str) -> str:
     return SCHEDULERS.describe(name)
+
+
+def parameters(name: str) -> list[dict[str, Any]]:
+    """A scheduler's parameters: name, type and default."""
+    return SCHEDULERS.parameters(name)
