@@ -1,0 +1,31 @@
+"""Figures from result DataFrames: pure functions returning matplotlib Axes.
+
+Each function takes the tables of a run (``Result.ledger``, ``.prices``, ``.jobs``) or of a
+comparison (``compare.parquet``) and an optional ``ax``; without one it draws on a new
+:class:`matplotlib.figure.Figure` (the object API: no pyplot, no global state, any
+backend). :func:`~fedsim.plots.style.print_style` gives a style that reads in print.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    "utilisation_over_time": "run",
+    "prices_over_time": "run",
+    "jct_cdf": "run",
+    "profit_decomposition": "run",
+    "gains_with_ci": "compare",
+    "print_style": "style",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fedsim.plots' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"fedsim.plots.{module}"), name)
+
+
+__all__ = sorted(_WHERE)

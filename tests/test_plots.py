@@ -1,0 +1,97 @@
+"""fedsim.plots: figures from result tables, checked against the data they should show."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fedsim.plots import (
+    gains_with_ci,
+    jct_cdf,
+    prices_over_time,
+    print_style,
+    profit_decomposition,
+    utilisation_over_time,
+)
+
+
+def _ledger() -> pd.DataFrame:
+    rows = []
+    for e in range(3):
+        for p, cap in (("a", 8.0), ("b", 0.0)):
+            rows.append({"epoch": e, "t_s": 3600.0 * e, "provider": p,
+                         "gpu_busy_h": [2.0, 4.0, 8.0][e] if cap else 0.0, "gpu_capacity_h": cap,
+                         "revenue_dnn_usd": 10.0, "revenue_web_usd": 0.0, "received_usd": 0.0,
+                         "transfer_usd": 0.0, "sla_penalty_usd": 1.0, "operating_cost_usd": 3.0,
+                         "wan_cost_usd": 0.0, "serverless_usd": 0.0, "paid_usd": 0.0,
+                         "profit_usd": 6.0})  # fmt: skip
+    frame = pd.DataFrame(rows)
+    frame["provider"] = pd.Categorical(frame["provider"], categories=["a", "b"])
+    return frame
+
+
+def test_utilisation_is_busy_over_capacity_and_skips_gpu_less_providers() -> None:
+    ax = utilisation_over_time(_ledger())
+    [line] = ax.get_lines()  # b has no GPUs
+    assert line.get_label() == "a"
+    np.testing.assert_allclose(line.get_xdata(), [0, 1, 2])
+    np.testing.assert_allclose(line.get_ydata(), [2 / 8, 4 / 8, 8 / 8])
+
+
+def test_prices_are_one_line_per_member_and_resource() -> None:
+    prices = pd.DataFrame({"epoch": [0, 1, 0, 1], "provider": ["a", "a", "a", "a"],
+                           "resource": ["gpu:v100", "gpu:v100", "cpu", "cpu"],
+                           "price_usd_per_unit_h": [1.0, 2.0, 0.01, 0.02]})  # fmt: skip
+    ax = prices_over_time(prices, epoch_s=1800.0)
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert set(lines) == {"a gpu:v100", "a cpu"}  # never one averaged line
+    np.testing.assert_allclose(lines["a gpu:v100"].get_xdata(), [0.0, 0.5])
+    np.testing.assert_allclose(lines["a cpu"].get_ydata(), [0.01, 0.02])
+    assert ax.get_legend() is not None
+
+
+def test_jct_cdf_steps_through_every_finished_job() -> None:
+    jobs = pd.DataFrame({"owner": ["a", "a", "a", "b"], "status": ["finished"] * 3 + ["queued"],
+                         "jct_s": [7200.0, 3600.0, 10800.0, np.nan]})  # fmt: skip
+    ax = jct_cdf(jobs)
+    [line] = ax.get_lines()
+    assert line.get_label() == "a (3 jobs)"
+    np.testing.assert_allclose(line.get_xdata(), [1.0, 2.0, 3.0])
+    np.testing.assert_allclose(line.get_ydata(), [1 / 3, 2 / 3, 1.0])
+
+
+def test_profit_decomposition_adds_up_to_the_profit() -> None:
+    """Over 3 epochs: revenue 30 up; SLA 3 and operating 9 down; profit 18 (the tick)."""
+    ax = profit_decomposition(_ledger())
+    bars = {c.get_label(): [p.get_height() for p in c.patches] for c in ax.containers}
+    assert bars["DNN revenue"] == pytest.approx([30.0, 30.0])
+    assert bars["SLA penalties"] == pytest.approx([-3.0, -3.0])
+    assert bars["operating cost"] == pytest.approx([-9.0, -9.0])
+    profit = ax.collections[0].get_offsets()
+    assert np.asarray(profit)[:, 1] == pytest.approx([18.0, 18.0])
+    assert sum(b[0] for b in bars.values()) == pytest.approx(18.0)
+
+
+def test_gains_with_ci_bars_and_error_bars() -> None:
+    table = pd.DataFrame({"mechanism": ["isolated", "shapley"],
+                          "gain_a_usd_mean": [0.0, 5.0], "gain_a_usd_ci95": [0.0, 1.0],
+                          "gain_b_usd_mean": [0.0, 3.0],
+                          "gain_b_usd_ci95": [np.nan, 0.5]})  # fmt: skip
+    with print_style():
+        ax = gains_with_ci(table)
+    heights = {c.get_label(): [p.get_height() for p in c.patches] for c in ax.containers
+               if hasattr(c, "patches")}  # fmt: skip
+    assert heights["a"] == pytest.approx([0.0, 5.0]) and heights["b"] == pytest.approx([0.0, 3.0])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["isolated", "shapley"]
+
+
+def test_a_real_run_draws_every_figure(tmp_path) -> None:
+    from fedsim.api import run
+
+    res = run("scenarios/serverless_burst.yaml", overrides=["horizon_s=21600"], baseline=False)
+    for ax in (utilisation_over_time(res.ledger), prices_over_time(res.prices, 600.0),
+               jct_cdf(res.jobs), profit_decomposition(res.ledger)):  # fmt: skip
+        path = tmp_path / f"{ax.get_title().replace(' ', '_')}.png"
+        ax.figure.savefig(path)
+        assert path.stat().st_size > 1000
