@@ -95,3 +95,25 @@ def test_a_real_run_draws_every_figure(tmp_path) -> None:
         path = tmp_path / f"{ax.get_title().replace(' ', '_')}.png"
         ax.figure.savefig(path)
         assert path.stat().st_size > 1000
+
+
+def test_fedsim_plot_writes_every_figure_of_a_run(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from fedsim.cli.main import cli
+    from tests.helpers.scenarios import two_provider_dict, write
+
+    scenario = write(two_provider_dict(horizon_s=3 * 3600.0), tmp_path / "s.yaml")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["run", str(scenario), "-q", "--no-baseline",
+                               "--out", str(tmp_path / "r")]).exit_code == 0
+    out = runner.invoke(cli, ["plot", str(tmp_path / "r"), "--format", "svg"])
+    assert out.exit_code == 0, out.output
+    figures = tmp_path / "r-figures"
+    names = {"utilisation.svg", "prices.svg", "jct_cdf.svg", "profit_decomposition.svg"}
+    assert names <= {p.name for p in figures.iterdir()}
+    assert all((figures / n).stat().st_size > 1000 for n in names)
+    # a folder that is not a fedsim output: one line, nothing written
+    (tmp_path / "mine").mkdir()
+    bad = runner.invoke(cli, ["plot", str(tmp_path / "mine")])
+    assert bad.exit_code != 0 and not (tmp_path / "mine-figures").exists()

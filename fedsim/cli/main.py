@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "compare": "fedsim.cli.compare_cmd:compare",
     "coalitions": "fedsim.cli.coalitions_cmd:coalitions",
     "sweep": "fedsim.cli.sweep_cmd:sweep",
+    "plot": "fedsim.cli.plot_cmd:plot",
     "perfmodel": "fedsim.cli.perfmodel_cmd:perfmodel",
     "calibrate": "fedsim.cli.calibrate_cmd:calibrate",
 }
