@@ -117,3 +117,59 @@ def test_fedsim_plot_writes_every_figure_of_a_run(tmp_path) -> None:
     (tmp_path / "mine").mkdir()
     bad = runner.invoke(cli, ["plot", str(tmp_path / "mine")])
     assert bad.exit_code != 0 and not (tmp_path / "mine-figures").exists()
+
+
+def test_moved_work_sums_remote_unit_hours_by_owner_and_host() -> None:
+    """Epochs of 1,800 s: a→b 2 units + 4 units = 3 unit-hours; b→a 1 unit = 0.5; a's own
+    row is not moved."""
+    from fedsim.plots import moved_work
+
+    clearings = pd.DataFrame({"owner": ["a", "a", "b", "a"], "host": ["b", "b", "a", "a"],
+                              "placed_units": [2.0, 4.0, 1.0, 9.0]})  # fmt: skip
+    ax = moved_work(clearings, epoch_s=1800.0)
+    matrix = ax.get_images()[0].get_array()
+    np.testing.assert_allclose(matrix, [[0.0, 3.0], [0.5, 0.0]])
+
+
+def test_coalition_values_by_size_then_name() -> None:
+    from fedsim.plots import coalition_values
+
+    table = pd.DataFrame({"coalition": ["a+b", "b", "a"], "size": [2, 1, 1],
+                          "value_usd": [5.0, -1.0, 2.0]})  # fmt: skip
+    ax = coalition_values(table)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "a+b"]
+    assert [p.get_height() for p in ax.patches] == [2.0, -1.0, 5.0]
+
+
+def test_sla_share_per_epoch_and_predicted_vs_measured() -> None:
+    from fedsim.plots import predicted_vs_measured, sla_vs_load
+
+    ledger = pd.DataFrame({"provider": ["a", "a", "b"], "web_requests": [100.0, 200.0, 0.0],
+                           "web_violations": [5.0, 50.0, 0.0]})  # fmt: skip
+    ax = sla_vs_load(ledger)
+    [points] = ax.collections  # b served no web requests
+    np.testing.assert_allclose(points.get_offsets(), [[100.0, 0.05], [200.0, 0.25]])
+    rows = pd.DataFrame({"measured_s": [1.0, 2.0], "predicted_x_s": [1.1, 1.8]})
+    ax = predicted_vs_measured(rows)
+    assert [c.get_label() for c in ax.collections] == ["x"]
+    np.testing.assert_allclose(ax.collections[0].get_offsets(), [[1.0, 1.1], [2.0, 1.8]])
+
+
+def test_perfmodel_evaluate_gives_every_row_and_plots_it(shared_data, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from fedsim.cli.main import cli
+    from fedsim.perfmodel.evaluate import evaluate_folder
+
+    folder = shared_data / "pollux_scalability" / "yolov3"
+    report = evaluate_folder(folder)
+    assert len(report.rows) == report.n_test
+    row = report.rows[0]
+    assert {"measured_s", "predicted_fedsim-model_s", "predicted_pollux_s"} <= set(row)
+    out = tmp_path / "e.json"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["perfmodel", "evaluate", str(folder), "--json", str(out)]
+                         ).exit_code == 0  # fmt: skip
+    result = runner.invoke(cli, ["plot", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "e-figures" / "predicted_vs_measured.png").stat().st_size > 1000

@@ -34,6 +34,7 @@ class EvaluationReport:
     n_test: int
     summaries: tuple[tuple[str, ErrorSummary], ...]
     selected: SelectedModel
+    rows: tuple[dict[str, float], ...] = ()  # per test row: configuration, measured, predicted
 
     def summary(self, name: str) -> ErrorSummary:
         for model, summary in self.summaries:
@@ -55,6 +56,7 @@ class EvaluationReport:
             "n_test": self.n_test,
             "models": {name: summary.to_dict() for name, summary in self.summaries},
             "selection": selection_dict(self.selected),
+            "rows": list(self.rows),
         }
 
 
@@ -71,12 +73,19 @@ def evaluate_folder(data_dir: str | Path) -> EvaluationReport:
             f"model (need at least {MIN_FIT_ROWS})"
         )
     ours = select_data_parallel(fit)
-    summaries = (
-        ("fedsim-model", error_summary(ours.predict(test), test.step_time_s)),
-        ("pollux", error_summary(fit_pollux(fit).predict(test), test.step_time_s)),
-        ("optimus", error_summary(fit_optimus_data_parallel(fit).predict(test), test.step_time_s)),
-    )
-    return EvaluationReport(str(folder), len(fit), len(test), summaries, ours)
+    predicted = {
+        "fedsim-model": ours.predict(test),
+        "pollux": fit_pollux(fit).predict(test),
+        "optimus": fit_optimus_data_parallel(fit).predict(test),
+    }
+    summaries = tuple((name, error_summary(p, test.step_time_s)) for name, p in predicted.items())
+    rows = tuple(
+        {"n_nodes": float(test.n_nodes[k]), "n_replicas": float(test.n_replicas[k]),
+         "local_bsz": float(test.local_bsz[k]), "measured_s": float(test.step_time_s[k]),
+         **{f"predicted_{name}_s": float(p[k]) for name, p in predicted.items()}}
+        for k in range(len(test))
+    )  # fmt: skip
+    return EvaluationReport(str(folder), len(fit), len(test), summaries, ours, rows)
 
 
 def selection_dict(selected: SelectedModel) -> dict[str, Any]:

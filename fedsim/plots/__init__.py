@@ -17,6 +17,10 @@ _WHERE = {
     "jct_cdf": "run",
     "profit_decomposition": "run",
     "gains_with_ci": "compare",
+    "moved_work": "federation",
+    "sla_vs_load": "federation",
+    "coalition_values": "federation",
+    "predicted_vs_measured": "federation",
     "print_style": "style",
 }
 

@@ -10,6 +10,12 @@ import pandas as pd
 
 from fedsim.errors import OutputError
 from fedsim.plots.compare import gains_with_ci
+from fedsim.plots.federation import (
+    coalition_values,
+    moved_work,
+    predicted_vs_measured,
+    sla_vs_load,
+)
 from fedsim.plots.run import jct_cdf, prices_over_time, profit_decomposition, utilisation_over_time
 from fedsim.plots.style import print_style
 
@@ -18,22 +24,47 @@ DEFAULT_EPOCH_S = 300.0  # the schema's default, for a folder whose scenario is 
 
 
 def figures_of(folder: Path) -> dict[str, Draw]:
-    """``name -> draw()`` for a run folder (ledger, prices, jobs) or a compare folder."""
+    """``name -> draw()`` for a run, compare or coalitions folder, or the JSON file of
+    ``perfmodel evaluate --json``."""
+    if folder.is_file():
+        return _perfmodel_figures(folder)
     if (folder / "ledger.parquet").is_file():
         def table(name: str) -> pd.DataFrame:
             return pd.read_parquet(folder / f"{name}.parquet")
 
         epoch_s = _epoch_s(folder)
-        return {
+        has_web = bool(table("ledger")["web_requests"].sum() > 0)
+        figures = {
             "utilisation": lambda: utilisation_over_time(table("ledger")),
             "prices": lambda: prices_over_time(table("prices"), epoch_s),
             "jct_cdf": lambda: jct_cdf(table("jobs")),
             "profit_decomposition": lambda: profit_decomposition(table("ledger")),
+            "moved_work": lambda: moved_work(table("clearings"), epoch_s),
         }
+        if has_web:  # a federation without web services has no SLA to show
+            figures["sla_vs_load"] = lambda: sla_vs_load(table("ledger"))
+        return figures
     if (folder / "compare.parquet").is_file():
         return {"gains": lambda: gains_with_ci(pd.read_parquet(folder / "compare.parquet"))}
-    raise OutputError(f"{folder}: not a fedsim run or compare output (no ledger.parquet or "
-                      "compare.parquet)")
+    coalitions = folder / "coalitions.parquet"
+    if coalitions.is_file():
+        return {"coalition_values": lambda: coalition_values(pd.read_parquet(coalitions))}
+    raise OutputError(f"{folder}: not a fedsim run, compare or coalitions output (no "
+                      "ledger.parquet, compare.parquet or coalitions.parquet)")
+
+
+def _perfmodel_figures(path: Path) -> dict[str, Draw]:
+    import json
+
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"{path}: not readable as JSON ({exc})") from None
+    if not (isinstance(report, dict) and report.get("written_by") == "fedsim perfmodel evaluate"
+            and report.get("rows")):
+        raise OutputError(f"{path}: not a 'fedsim perfmodel evaluate --json' report with rows")
+    rows = pd.DataFrame(report["rows"])
+    return {"predicted_vs_measured": lambda: predicted_vs_measured(rows)}
 
 
 def _epoch_s(folder: Path) -> float:
