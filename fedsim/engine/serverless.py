@@ -35,7 +35,6 @@ from fedsim.engine.jobs import JobStatus
 from fedsim.engine.world import World
 from fedsim.serverless.burst import (
     BurstPool,
-    outside_usd_per_gpu_h,
     pool_slowdown,
     worth_at,
 )
@@ -54,15 +53,14 @@ class ServerlessBursts:
         self.dnn = dnn
         self.schedule = schedule
         self.pools: tuple[BurstPool | None, ...] = world.serverless or (None,) * world.n_providers
+        self.active = any(bp is not None for bp in self.pools)  # whether any provider has one
         self.in_use = [0] * world.n_providers  # functions running now
         self._idle_since: list[list[float]] = [[] for _ in range(world.n_providers)]
         self._finish_s: dict[int, float] = {}
         self._begin_s: dict[int, float] = {}
         self._cost: dict[int, list[float]] = {}
-        self._outside: dict[tuple[int, int, int], float] = {}
         self._slow: dict[tuple[int, int, int], float] = {}
         self._usd = dnn.billing.ledger.column("serverless_usd")
-        self.cold_starts = [0] * world.n_providers
         dnn.runs_elsewhere = self.worth_bursting
 
     def worth_bursting(
@@ -75,17 +73,13 @@ class ServerlessBursts:
         cost = self.outside_usd_per_gpu_h(owner, job_type, n_gpus)
         return worth_at(self.world, owner, n_gpus, work_ref_s, cost)
 
-    @property
-    def active(self) -> bool:
-        """Whether any provider has a pool."""
-        return any(bp is not None for bp in self.pools)
-
     def outside_usd_per_gpu_h(self, owner: int, job_type: int, n_gpus: int) -> float:
-        """What a reference GPU-hour of this work costs ``owner`` on its pool (cached)."""
-        key = (owner, job_type, n_gpus)
-        if key not in self._outside:
-            self._outside[key] = outside_usd_per_gpu_h(self.world, owner, job_type, n_gpus)
-        return self._outside[key]
+        """What a reference GPU-hour of this work costs ``owner`` on its pool (inf: none),
+        from the cached slowdown."""
+        bp = self.pools[owner]
+        if bp is None:
+            return math.inf
+        return bp.usd_per_useful_gpu_h(self._slowdown(owner, job_type, n_gpus))
 
     def _slowdown(self, owner: int, job_type: int, n_gpus: int) -> float:
         key = (owner, job_type, n_gpus)
@@ -119,7 +113,6 @@ class ServerlessBursts:
         reuse = min(n, len(warm))
         self._idle_since[o] = sorted(warm)[: len(warm) - reuse]
         cold = n - reuse
-        self.cold_starts[o] += cold
         delay_s = bp.pool.cold_start_s if cold else 0.0
         slow = self._slowdown(o, jobs.job_type[j], n)
         chain = bp.chain(jobs.remaining_ref_s[j] * slow, jobs.preemptions[j] > 0)

@@ -89,9 +89,14 @@ def burst_pools(
     return tuple(pools)
 
 
+def pool_of(world: World, owner: int) -> BurstPool | None:
+    """``owner``'s pool (None: it has none, or the world was built without pools)."""
+    return world.serverless[owner] if world.serverless else None
+
+
 def pool_slowdown(world: World, owner: int, job_type: int, n_gpus: int) -> float:
     """Seconds per reference second of a gang on ``owner``'s pool (inf: cannot run)."""
-    bp = world.serverless[owner] if world.serverless else None
+    bp = pool_of(world, owner)
     if bp is None or n_gpus > bp.pool.concurrency:
         return math.inf
     name = world.affinity.job_types[job_type]
@@ -102,7 +107,7 @@ def pool_slowdown(world: World, owner: int, job_type: int, n_gpus: int) -> float
 
 def outside_usd_per_gpu_h(world: World, owner: int, job_type: int, n_gpus: int) -> float:
     """What a reference GPU-hour of this work costs ``owner`` on its pool (inf: none)."""
-    bp = world.serverless[owner] if world.serverless else None
+    bp = pool_of(world, owner)
     if bp is None:
         return math.inf
     return bp.usd_per_useful_gpu_h(pool_slowdown(world, owner, job_type, n_gpus))
@@ -113,7 +118,7 @@ def worth_bursting(
 ) -> bool:
     """Whether ``owner`` sends this work (``work_ref_s`` of it: the data transfer is
     amortised over it) to its pool rather than let it wait."""
-    bp = world.serverless[owner] if world.serverless else None
+    bp = pool_of(world, owner)
     if bp is None or not bp.burst:
         return False
     return worth_at(world, owner, n_gpus, work_ref_s,
