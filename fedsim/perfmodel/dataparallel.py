@@ -45,6 +45,17 @@ def expected_max_std_normal(k: float | np.ndarray) -> np.ndarray:
     return norm.ppf((k - 0.375) / (k + 0.25))
 
 
+def compute_effects(
+    contention_per_replica: float,
+    straggler_cv: float,
+    max_replicas_per_node: float | np.ndarray,
+    n_replicas: float | np.ndarray,
+) -> np.ndarray:
+    """The factor on one replica's compute: ``(1 + κ·(m − 1))·(1 + σ·E[max of K])``."""
+    contention = 1.0 + contention_per_replica * (np.asarray(max_replicas_per_node) - 1)
+    return contention * (1.0 + straggler_cv * expected_max_std_normal(n_replicas))
+
+
 def sync_growth(shape: str, n_replicas: np.ndarray) -> np.ndarray:
     """f(K) of a topology, 0 at K = 2 so that α is the two-replica sync time."""
     k = np.maximum(np.asarray(n_replicas, dtype=float), 2.0)
@@ -89,9 +100,9 @@ class DataParallelParams:
         max_replicas_per_node: np.ndarray,
     ) -> np.ndarray:
         """Step time given the single-replica compute time of each configuration."""
-        contention = 1.0 + self.contention_per_replica * (np.asarray(max_replicas_per_node) - 1)
-        straggle = 1.0 + self.straggler_cv * expected_max_std_normal(n_replicas)
-        compute = np.asarray(compute_s, dtype=float) * contention * straggle
+        compute = np.asarray(compute_s, dtype=float) * compute_effects(
+            self.contention_per_replica, self.straggler_cv, max_replicas_per_node, n_replicas
+        )
         sync = self.sync_time_s(n_nodes, n_replicas)
         return overlapped_step_time_s(compute, sync, self.gamma, self.forward_fraction)
 
@@ -188,9 +199,9 @@ def fit_data_parallel(
         raise ValueError(f"{len(data)} measurements are too few to fit {len(_NAMES)} parameters")
     pinned = dict(fixed or {})
     # pinned compute effects are divided out first, so the base compute is one replica's alone
-    contention = 1.0 + pinned.get("contention_per_replica", 0.0) * (data.max_replicas_per_node - 1)
-    straggle = 1.0 + pinned.get("straggler_cv", 0.0) * expected_max_std_normal(data.n_replicas)
-    effects = contention * straggle
+    effects = compute_effects(pinned.get("contention_per_replica", 0.0),
+                              pinned.get("straggler_cv", 0.0),
+                              data.max_replicas_per_node, data.n_replicas)  # fmt: skip
     fit = fit_compute(
         data.local_bsz, data.compute_time_s / effects, correct_measured=correct_measured
     )

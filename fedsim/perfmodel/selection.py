@@ -30,11 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fedsim.perfmodel.dataparallel import (
-    DataParallelModel,
-    expected_max_std_normal,
-    fit_data_parallel,
-)
+from fedsim.perfmodel.compute import ComputeModel
+from fedsim.perfmodel.dataparallel import DataParallelModel, compute_effects, fit_data_parallel
 from fedsim.perfmodel.measurements import StepTimes
 from fedsim.perfmodel.pollux import PolluxParams, fit_pollux
 
@@ -129,38 +126,42 @@ def _mape_pct(predicted: np.ndarray, measured: np.ndarray) -> float:
     return 100 * float(np.mean(np.abs(np.asarray(predicted, float) / measured - 1)))
 
 
-def _fit_compute_effects(data: StepTimes, terms: tuple[str, ...]) -> tuple[float, float]:
-    """Least squares of log compute on κ, σ, relative to single-replica compute."""
-    from scipy.optimize import least_squares
-
+def _single_replica_compute(data: StepTimes) -> ComputeModel:
+    """One replica's compute against batch size, fitted on the single-replica rows."""
     from fedsim.perfmodel.compute import fit_compute
 
     single = data.n_replicas == 1
-    base = fit_compute(data.local_bsz[single], data.compute_time_s[single]).model
+    return fit_compute(data.local_bsz[single], data.compute_time_s[single]).model
+
+
+def _fit_compute_effects(
+    data: StepTimes, terms: tuple[str, ...], base: ComputeModel
+) -> tuple[float, float]:
+    """Least squares of log compute on κ, σ, relative to single-replica compute ``base``."""
+    from scipy.optimize import least_squares
+
     base_s = np.asarray(base.step_time_s(data.local_bsz), dtype=float)
-    spread = data.max_replicas_per_node - 1.0
-    straggle = expected_max_std_normal(data.n_replicas)
     use = np.array([t in terms for t in ("contention", "straggler")], dtype=float)
     y = np.log(data.compute_time_s)
 
     def residuals(x: np.ndarray) -> np.ndarray:
         kappa, sigma = x * use
-        return np.log(base_s * (1 + kappa * spread) * (1 + sigma * straggle)) - y
+        effects = compute_effects(kappa, sigma, data.max_replicas_per_node, data.n_replicas)
+        return np.log(base_s * effects) - y
 
     fit = least_squares(residuals, np.array([0.01, 0.01]), bounds=([0.0, 0.0], [np.inf, 1.0]))
     kappa, sigma = (float(v) for v in fit.x * use)
     return kappa, sigma
 
 
-def _compute_prediction(data: StepTimes, fit_on: StepTimes, terms: tuple[str, ...]) -> np.ndarray:
-    from fedsim.perfmodel.compute import fit_compute
-
-    kappa, sigma = _fit_compute_effects(fit_on, terms) if terms else (0.0, 0.0)
-    single = fit_on.n_replicas == 1
-    base = fit_compute(fit_on.local_bsz[single], fit_on.compute_time_s[single]).model
+def _compute_prediction(
+    data: StepTimes, fit_on: StepTimes, terms: tuple[str, ...], base: ComputeModel
+) -> np.ndarray:
+    """Compute times of ``data`` with the effects in ``terms`` fitted on ``fit_on``
+    (``base``: its single-replica compute)."""
+    kappa, sigma = _fit_compute_effects(fit_on, terms, base) if terms else (0.0, 0.0)
     base_s = np.asarray(base.step_time_s(data.local_bsz), dtype=float)
-    straggle = expected_max_std_normal(data.n_replicas)
-    return base_s * (1 + kappa * (data.max_replicas_per_node - 1)) * (1 + sigma * straggle)
+    return base_s * compute_effects(kappa, sigma, data.max_replicas_per_node, data.n_replicas)
 
 
 class ModelSelector:
@@ -172,6 +173,7 @@ class ModelSelector:
         self._split = None if split is None else (data.take(split[0]), data.take(split[1]))
         self._fits: dict[tuple[object, ...], PolluxParams | DataParallelModel] = {}
         self._errors: dict[tuple[object, ...], tuple[np.ndarray, float]] = {}
+        self._fit_on_compute: ComputeModel | None = None
 
     def compute_effects(self, rule: SelectionRule = SelectionRule()) -> ComputeEffects:
         """Contention and stragglers, each kept only if it earns its place on compute times."""
@@ -185,7 +187,10 @@ class ModelSelector:
             scores.append(CandidateScore("+".join(terms), mape, gain, p, earned))
             if earned and float(np.mean(err)) < best_err:
                 best, best_err = terms, float(np.mean(err))
-        kappa, sigma = _fit_compute_effects(self.data, best) if best else (0.0, 0.0)
+        if best:
+            kappa, sigma = _fit_compute_effects(self.data, best, _single_replica_compute(self.data))
+        else:
+            kappa, sigma = 0.0, 0.0
         return ComputeEffects(kappa, sigma, best, tuple(scores))
 
     def select(self, rule: SelectionRule = SelectionRule()) -> SelectedModel:
@@ -223,7 +228,9 @@ class ModelSelector:
         if key not in self._errors:
             assert self._split is not None
             fit_on, held_out = self._split
-            predicted = _compute_prediction(held_out, fit_on, terms)
+            if self._fit_on_compute is None:  # fitted once, shared by every candidate
+                self._fit_on_compute = _single_replica_compute(fit_on)
+            predicted = _compute_prediction(held_out, fit_on, terms, self._fit_on_compute)
             measured = held_out.compute_time_s
             self._errors[key] = (_log_err(predicted, measured), _mape_pct(predicted, measured))
         return self._errors[key]
