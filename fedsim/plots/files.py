@@ -33,16 +33,16 @@ def figures_of(folder: Path) -> dict[str, Draw]:
             return pd.read_parquet(folder / f"{name}.parquet")
 
         epoch_s = _epoch_s(folder)
-        has_web = bool(table("ledger")["web_requests"].sum() > 0)
+        ledger = table("ledger")  # read once: three figures and the web check use it
         figures = {
-            "utilisation": lambda: utilisation_over_time(table("ledger")),
+            "utilisation": lambda: utilisation_over_time(ledger),
             "prices": lambda: prices_over_time(table("prices"), epoch_s),
             "jct_cdf": lambda: jct_cdf(table("jobs")),
-            "profit_decomposition": lambda: profit_decomposition(table("ledger")),
+            "profit_decomposition": lambda: profit_decomposition(ledger),
             "moved_work": lambda: moved_work(table("clearings"), epoch_s),
         }
-        if has_web:  # a federation without web services has no SLA to show
-            figures["sla_vs_load"] = lambda: sla_vs_load(table("ledger"))
+        if ledger["web_requests"].sum() > 0:  # without web services there is no SLA to show
+            figures["sla_vs_load"] = lambda: sla_vs_load(ledger)
         return figures
     if (folder / "compare.parquet").is_file():
         return {"gains": lambda: gains_with_ci(pd.read_parquet(folder / "compare.parquet"))}
