@@ -7,8 +7,7 @@ are imported on first use, so ``import fedsim`` stays light (never torch or ray)
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from fedsim.lazy import lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -25,8 +24,4 @@ _LAZY = {
 __all__ = ["__version__", *_LAZY]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'fedsim' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _LAZY)

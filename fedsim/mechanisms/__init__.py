@@ -7,9 +7,7 @@ not load the solvers.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from fedsim.lazy import lazy_getattr
 from fedsim.mechanisms.base import Mechanism
 from fedsim.mechanisms.registry import available, describe, make, resolve
 
@@ -28,7 +26,4 @@ _LAZY = {
 __all__ = ["Mechanism", "available", "describe", "make", "resolve", *_LAZY]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'fedsim.mechanisms' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -17,8 +17,7 @@ numpy/scipy/pandas only: no torch.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from fedsim.lazy import lazy_getattr
 
 # name → submodule; imported on first use (PEP 562), so that importing one submodule
 # (the engine needs only the ring all-reduce) does not pull in scipy.stats and friends
@@ -62,11 +61,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'fedsim.perfmodel' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"fedsim.perfmodel.{module}"), name)
+__getattr__ = lazy_getattr(__name__, {k: f"{__name__}.{v}" for k, v in _WHERE.items()})
 
 
 __all__ = [

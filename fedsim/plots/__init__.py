@@ -8,8 +8,7 @@ backend). :func:`~fedsim.plots.style.print_style` gives a style that reads in pr
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from fedsim.lazy import lazy_getattr
 
 _WHERE = {
     "utilisation_over_time": "run",
@@ -25,11 +24,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'fedsim.plots' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"fedsim.plots.{module}"), name)
+__getattr__ = lazy_getattr(__name__, {k: f"{__name__}.{v}" for k, v in _WHERE.items()})
 
 
 __all__ = sorted(_WHERE)

@@ -5,9 +5,7 @@ A scheduler is a pure function of one provider's :class:`ClusterSnapshot` return
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from fedsim.lazy import lazy_getattr
 from fedsim.schedulers.base import ClusterSnapshot, Decision, LocalScheduler
 
 _LAZY = {
@@ -21,7 +19,4 @@ _LAZY = {
 __all__ = ["ClusterSnapshot", "Decision", "LocalScheduler", *_LAZY]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'fedsim.schedulers' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
