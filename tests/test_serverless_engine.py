@@ -236,3 +236,11 @@ def test_web_functions_cap_what_a_bundle_is_worth() -> None:
     slow = {**base, "service_ms": 200, "serverless": {**fn, "concurrency": 1}}
     c200 = 0.2 * 0.5 * 1.6667e-5 + 2e-7
     assert _capped_value(spec(slow), routed, 0.0) == pytest.approx(3000 * c200 + 3000 * 6e-6)
+
+
+def test_a_pool_kept_only_as_outside_option_runs_nothing() -> None:
+    """``burst: false``: the pool is cheap, but jobs may not go there, so a provider with
+    no GPUs can run none; the refusal does not blame the pool's price."""
+    with pytest.raises(ScenarioError, match="none can run") as info:
+        _run(_solo(burst=False))
+    assert "serverless pool costs" not in str(info.value)

@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from fedsim.engine.world import World
-from fedsim.serverless.burst import outside_usd_per_gpu_h, worth_bursting
+from fedsim.serverless.burst import outside_usd_per_gpu_h, pool_of, worth_at
 
 
 def why_unrunnable(world: World, job_type: int, n_gpus: int, owner: int) -> str | None:
@@ -30,11 +30,13 @@ def why_unrunnable(world: World, job_type: int, n_gpus: int, owner: int) -> str 
             f"{name} with {n_gpus} GPU(s) has zero throughput on the reference GPU "
             f"{world.reference_gpu!r}"
         )
-    if worth_bursting(world, owner, job_type, n_gpus):
+    pool = pool_of(world, owner)
+    pool_usd = outside_usd_per_gpu_h(world, owner, job_type, n_gpus)
+    bursts = pool is not None and pool.burst
+    if bursts and worth_at(world, owner, n_gpus, math.inf, pool_usd):
         return None
     reason = _why_no_gpu(world, name, n_gpus, owner)
-    pool_usd = outside_usd_per_gpu_h(world, owner, job_type, n_gpus)
-    if reason is not None and math.isfinite(pool_usd):
+    if reason is not None and bursts and math.isfinite(pool_usd):
         value = world.dnn_price_usd_per_gpu_h[owner] + world.dnn_wait_penalty_usd_per_gpu_h[owner]
         reason += (f"; its serverless pool costs {pool_usd:.3g} USD per reference GPU-hour, "
                    f"above the {value:.3g} it values the work at")  # fmt: skip

@@ -66,7 +66,8 @@ class ServerlessBursts:
     def worth_bursting(
         self, owner: int, job_type: int, n_gpus: int, work_ref_s: float = math.inf
     ) -> bool:
-        """See :func:`fedsim.serverless.burst.worth_bursting` (the pool's cost cached)."""
+        """Whether ``owner`` sends this work to its pool (a bursting pool and
+        :func:`~fedsim.serverless.burst.worth_at`, the pool's cost cached)."""
         bp = self.pools[owner]
         if bp is None or not bp.burst:
             return False

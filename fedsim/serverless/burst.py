@@ -113,22 +113,12 @@ def outside_usd_per_gpu_h(world: World, owner: int, job_type: int, n_gpus: int) 
     return bp.usd_per_useful_gpu_h(pool_slowdown(world, owner, job_type, n_gpus))
 
 
-def worth_bursting(
-    world: World, owner: int, job_type: int, n_gpus: int, work_ref_s: float = math.inf
-) -> bool:
-    """Whether ``owner`` sends this work (``work_ref_s`` of it: the data transfer is
-    amortised over it) to its pool rather than let it wait."""
-    bp = pool_of(world, owner)
-    if bp is None or not bp.burst:
-        return False
-    return worth_at(world, owner, n_gpus, work_ref_s,
-                    outside_usd_per_gpu_h(world, owner, job_type, n_gpus))  # fmt: skip
-
-
 def worth_at(
     world: World, owner: int, n_gpus: int, work_ref_s: float, outside_usd_per_gpu_h: float
 ) -> bool:
-    """:func:`worth_bursting` given the pool's cost of the work (per reference GPU-hour)."""
+    """Whether ``owner`` sends ``work_ref_s`` of work to its pool rather than let it wait:
+    the pool's cost (per reference GPU-hour) plus the data transfer amortised over the
+    work is at most what the owner values the work at (price + wait penalty)."""
     value = world.dnn_price_usd_per_gpu_h[owner] + world.dnn_wait_penalty_usd_per_gpu_h[owner]
     moved = world.dataset_gb * world.egress_usd_per_gb / (n_gpus * max(work_ref_s, 1.0) / 3600.0)
     return bool(outside_usd_per_gpu_h + moved <= value)
