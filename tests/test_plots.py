@@ -173,3 +173,28 @@ def test_perfmodel_evaluate_gives_every_row_and_plots_it(shared_data, tmp_path) 
     result = runner.invoke(cli, ["plot", str(out)])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "e-figures" / "predicted_vs_measured.png").stat().st_size > 1000
+
+
+def test_coalition_lattice_edges_colours_and_rings() -> None:
+    """Three members: 9 edges S → S ∪ {i} (6 from singletons, 3 into the grand coalition).
+    By hand from the values: adding c lowers a (2 → 1) and adding b lowers c (1 → 0);
+    adding c lowers a+b (5 → 4): 3 dashed edges, 6 plain. Rings: {a, b} and {c}."""
+    from matplotlib.collections import LineCollection
+
+    from fedsim.plots import coalition_lattice
+
+    names = ["a", "b", "c", "a+b", "a+c", "b+c", "a+b+c"]
+    table = pd.DataFrame({"coalition": names, "size": [1, 1, 1, 2, 2, 2, 3],
+                          "a": ["a" in n for n in names], "b": ["b" in n for n in names],
+                          "c": ["c" in n for n in names],
+                          "value_usd": [2.0, -1.0, 1.0, 5.0, 1.0, 0.0, 4.0]})  # fmt: skip
+    ax = coalition_lattice(table, [["a", "b"], ["c"]])
+    plain, dashed = (c for c in ax.collections if isinstance(c, LineCollection))
+    assert (len(plain.get_segments()), len(dashed.get_segments())) == (6, 3)
+    nodes, rings = (c for c in ax.collections if not isinstance(c, LineCollection))
+    np.testing.assert_allclose(nodes.get_array(), [2.0, -1.0, 1.0, 5.0, 1.0, 0.0, 4.0])
+    # each level spread over [-1, 1] in name order: a+b leftmost of 3, c rightmost of 3
+    assert sorted(map(tuple, rings.get_offsets().tolist())) == [(-1.0, 2.0), (1.0, 1.0)]
+    assert nodes.norm.vmin == -5.0 and nodes.norm.vmax == 5.0  # 0 is the white midpoint
+    assert ax.get_ylabel() == "coalition size |S|"
+    assert len(ax.texts) == 7 and "{a, b}\n5 $" in [t.get_text() for t in ax.texts]

@@ -138,3 +138,41 @@ def members_frame(solution: Mapping[str, Any]) -> pd.DataFrame:
                 row[col] = solution[key][m]
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+MEMBER_HEADS = {
+    "standalone_usd": "v({i})", "marginal_to_grand_usd": "v(N)−v(N∖i)",
+    "shapley_usd": "Shapley", "banzhaf_normalised_usd": "Banzhaf (norm.)",
+    "banzhaf_raw_usd": "Banzhaf (raw)", "nucleolus_usd": "nucleolus",
+    "least_core_usd": "least core", "grand_payoff_usd": "run payoff",
+}
+
+
+def game_lines(solution: Mapping[str, Any]) -> list[str]:
+    """The stability verdicts of a solved game (``solve_game``), one sentence each:
+    the core, Shapley and the run's payoff in it or not, the stable structure, harmful
+    members and the warnings."""
+    eps = solution["least_core"]["epsilon_usd"]
+    lines = [
+        f"least-core ε = {eps:,.2f} $: the core is "
+        + ("non-empty" if solution["core_nonempty"] else "EMPTY (no split keeps everyone)"),
+        "Shapley value " + _verdict(solution["shapley_in_core"]),
+    ]
+    if "grand_payoff_in_core" in solution:
+        run_payoff = _verdict(solution["grand_payoff_in_core"])
+        lines.append(f"the grand federation's run payoff {run_payoff}")
+    structure = " ".join("{" + ", ".join(c) + "}" for c in solution["stable_structure"])
+    lines.append(f"stable structure (merge-and-split): {structure}")
+    if solution["harmful_members"]:
+        lines.append("joining hurts the others: " + ", ".join(
+            f"{m} adds {solution['marginal_to_grand_usd'][m]:,.0f} $ < v({{{m}}}) "
+            f"{solution['standalone_usd'][m]:,.0f} $" for m in solution["harmful_members"]))
+    lines += [f"warning: {w}" for w in solution.get("warnings", [])]
+    return lines
+
+
+def _verdict(core: Mapping[str, Any]) -> str:
+    if core["in_core"]:
+        return f"is in the core (max excess {core['max_excess_usd']:,.2f} $)"
+    return (f"is NOT in the core: {{{', '.join(core['blocking_coalition'])}}} would break away "
+            f"(excess {core['max_excess_usd']:,.2f} $)")

@@ -125,3 +125,18 @@ def format_cell(mean: float, half: float, kind: str, sep: str = " ± ") -> str:
         return f"{100 * mean:.0f}%"
     fmt = _usd if kind == "usd" else "{:.3f}".format
     return fmt(mean) + (sep + fmt(half) if math.isfinite(half) else "")
+
+
+FOOTNOTE = ("IR: share of seeds on which every member gained; gains are paired differences vs "
+            "isolated; efficiency is the share of lp_welfare's welfare gain over isolated "
+            "realised (1: as much, 0: none, NaN: no gain).")
+
+
+def compare_rows(summary: pd.DataFrame, sep: str = " ± ") -> tuple[list[str], list[list[str]]]:
+    """(column heads, rows) of the comparison: one row per mechanism, ``mean ± CI``."""
+    cols = display_columns(summary)
+    heads = ["mechanism", *(head for _, head, _ in cols)]
+    rows = [[str(row["mechanism"]), *(format_cell(row[f"{key}_mean"], row[f"{key}_ci95"], kind,
+                                                  sep=sep) for key, _, kind in cols)]
+            for _, row in summary.iterrows()]
+    return heads, rows

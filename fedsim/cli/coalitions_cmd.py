@@ -37,6 +37,7 @@ def coalitions(
 
     from fedsim.analysis.coalition_report import members_frame, solve_game, values_frame
     from fedsim.api import prepare
+    from fedsim.config.loader import scenario_to_yaml
     from fedsim.mechanisms import make
     from fedsim.results.owned import OwnedDir
     from fedsim.sweeps import make_backend, run_specs
@@ -52,6 +53,7 @@ def coalitions(
         make(spec.mechanism, json.loads(spec.params), prepared.trust_code,
              where="--mechanism" if mechanism else "federation.mechanism")
     folder = OwnedDir(out or Path("results") / f"{sc.name}-coalitions", "coalitions")
+    folder.write_text("scenario.yaml", scenario_to_yaml(sc))  # for the report
     members = list(sc.member_names)
     report = run_specs(list(specs.values()), folder.claim("runs"), backend=runner,
                        progress=not quiet, label=f"{2 ** len(members) - 1} coalitions")
@@ -76,7 +78,7 @@ def print_game(table: pd.DataFrame, solution: dict[str, Any]) -> None:
     from rich import box
     from rich.table import Table
 
-    from fedsim.analysis.coalition_report import members_frame
+    from fedsim.analysis.coalition_report import MEMBER_HEADS, game_lines, members_frame
     from fedsim.cli.compare_cmd import wide_console
 
     console = wide_console()
@@ -90,39 +92,11 @@ def print_game(table: pd.DataFrame, solution: dict[str, Any]) -> None:
         console.print(vt)
     mt = Table(title="per member (USD)", box=box.SIMPLE_HEAD)
     frame = members_frame(solution)
-    heads = {"standalone_usd": "v({i})", "marginal_to_grand_usd": "v(N)−v(N∖i)",
-             "shapley_usd": "Shapley", "banzhaf_normalised_usd": "Banzhaf (norm.)",
-             "banzhaf_raw_usd": "Banzhaf (raw)",
-             "nucleolus_usd": "nucleolus", "least_core_usd": "least core",
-             "grand_payoff_usd": "run payoff"}
     mt.add_column("member")
     for col in frame.columns[1:]:
-        mt.add_column(heads[col], justify="right")
+        mt.add_column(MEMBER_HEADS[col], justify="right")
     for _, row in frame.iterrows():
         mt.add_row(row["member"], *(f"{row[c]:,.0f}" for c in frame.columns[1:]))
     console.print(mt)
-    eps = solution["least_core"]["epsilon_usd"]
-    lines = [
-        f"least-core ε = {eps:,.2f} $: the core is "
-        + ("non-empty" if solution["core_nonempty"] else "EMPTY (no split keeps everyone)"),
-        "Shapley value " + _verdict(solution["shapley_in_core"]),
-    ]
-    if "grand_payoff_in_core" in solution:
-        run_payoff = _verdict(solution["grand_payoff_in_core"])
-        lines.append(f"the grand federation's run payoff {run_payoff}")
-    structure = " ".join("{" + ", ".join(c) + "}" for c in solution["stable_structure"])
-    lines.append(f"stable structure (merge-and-split): {structure}")
-    if solution["harmful_members"]:
-        lines.append("joining hurts the others: " + ", ".join(
-            f"{m} adds {solution['marginal_to_grand_usd'][m]:,.0f} $ < v({{{m}}}) "
-            f"{solution['standalone_usd'][m]:,.0f} $" for m in solution["harmful_members"]))
-    lines += [f"warning: {w}" for w in solution.get("warnings", [])]
-    for line in lines:
+    for line in game_lines(solution):
         console.print(line)
-
-
-def _verdict(core: dict[str, Any]) -> str:
-    if core["in_core"]:
-        return f"is in the core (max excess {core['max_excess_usd']:,.2f} $)"
-    return (f"is NOT in the core: {{{', '.join(core['blocking_coalition'])}}} would break away "
-            f"(excess {core['max_excess_usd']:,.2f} $)")

@@ -72,6 +72,7 @@ def compare(
     (means with 95% t-intervals across seeds; gains are paired against 'isolated')."""
     from fedsim.analysis.compare_report import per_seed_table, summary_table
     from fedsim.api import prepare
+    from fedsim.config.loader import scenario_to_yaml
     from fedsim.errors import FedsimError
     from fedsim.mechanisms import make
     from fedsim.results.owned import OwnedDir
@@ -98,6 +99,7 @@ def compare(
         make(name, params[name], prepared.trust_code, where=where)
     runner = make_backend(backend, workers, address)
     folder = OwnedDir(out or Path("results") / f"{sc.name}-compare", "compare")
+    folder.write_text("scenario.yaml", scenario_to_yaml(sc))  # for the report
     seeds = [sc.seed + k for k in range(n_seeds)]
     specs = [
         RunSpec.make(sc, name, seed=seed, params=params[name], coalition_values=core,
@@ -133,21 +135,16 @@ def print_compare(table: pd.DataFrame, title: str) -> None:
     from rich import box
     from rich.table import Table
 
-    from fedsim.analysis.compare_report import display_columns, format_cell
+    from fedsim.analysis.compare_report import FOOTNOTE, compare_rows
 
-    cols = display_columns(table)
+    heads, rows = compare_rows(table, sep="\n±")
     # compact (two-line cells, light borders) so a few members fit in 100 columns
     out = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True)
-    out.add_column("mechanism", no_wrap=True)
-    for _, head, _ in cols:
+    out.add_column(heads[0], no_wrap=True)
+    for head in heads[1:]:
         out.add_column(head, justify="right", no_wrap=True)
-    for _, row in table.iterrows():
-        out.add_row(row["mechanism"], *(
-            format_cell(row[f"{key}_mean"], row[f"{key}_ci95"], kind, sep="\n±")
-            for key, _, kind in cols
-        ))
+    for row in rows:
+        out.add_row(*row)
     console = wide_console()
     console.print(out)
-    console.print("IR: share of seeds on which every member gained; gains are paired "
-                    "differences vs isolated; efficiency is the share of lp_welfare's welfare "
-                    "gain over isolated realised (1: as much, 0: none, NaN: no gain).")
+    console.print(FOOTNOTE)

@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "coalitions": "fedsim.cli.coalitions_cmd:coalitions",
     "sweep": "fedsim.cli.sweep_cmd:sweep",
     "plot": "fedsim.cli.plot_cmd:plot",
+    "report": "fedsim.cli.report_cmd:report",
     "perfmodel": "fedsim.cli.perfmodel_cmd:perfmodel",
     "calibrate": "fedsim.cli.calibrate_cmd:calibrate",
 }

@@ -18,7 +18,8 @@ _WHERE = {
     "gains_with_ci": "compare",
     "moved_work": "federation",
     "sla_vs_load": "federation",
-    "coalition_values": "federation",
+    "coalition_values": "coalitions",
+    "coalition_lattice": "coalitions",
     "predicted_vs_measured": "federation",
     "print_style": "style",
 }

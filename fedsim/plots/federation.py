@@ -1,5 +1,5 @@
-"""Figures of what moves between providers, service levels, coalitions and the
-throughput model's predictions."""
+"""Figures of what moves between providers, service levels and the throughput model's
+predictions."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ def moved_work(clearings: pd.DataFrame, epoch_s: float, ax: Any = None) -> Any:
         matrix[names.index(owner), names.index(host)] += units * epoch_s / 3600.0
     ax.imshow(matrix, cmap="Blues")
     for (i, j), value in np.ndenumerate(matrix):
-        if value > 0:
-            ax.text(j, i, f"{value:,.0f}", ha="center", va="center", fontsize="small")
+        if value > 0:  # white on the darker half of the colour scale, so it stays legible
+            ax.text(j, i, f"{value:,.0f}", ha="center", va="center", fontsize="small",
+                    color="white" if value > matrix.max() / 2 else "black")
     ax.set_xticks(range(len(names)), names)
     ax.set_yticks(range(len(names)), names)
     ax.grid(False)
@@ -47,19 +48,6 @@ def sla_vs_load(ledger: pd.DataFrame, ax: Any = None) -> Any:
     ax.set(xlabel="web requests per epoch", ylabel="share over the SLA",
            title="SLA violations against load")  # fmt: skip
     ax.legend(loc="best")
-    return ax
-
-
-def coalition_values(coalitions: pd.DataFrame, ax: Any = None) -> Any:
-    """v(S) of every coalition, by size then name (``fedsim coalitions``' table)."""
-    ax = new_axes(ax)
-    ordered = coalitions.sort_values(["size", "coalition"], kind="stable")
-    x = np.arange(len(ordered))
-    values = ordered["value_usd"].to_numpy(float)
-    ax.bar(x, values, color=np.where(values >= 0, "tab:blue", "tab:red"))
-    ax.set_xticks(x, ordered["coalition"].astype(str), rotation=45, ha="right")
-    ax.axhline(0.0, color="grey", linewidth=0.8)
-    ax.set(ylabel="v(S) (USD)", title="coalition values")
     return ax
 
 

@@ -9,13 +9,9 @@ from typing import Any
 import pandas as pd
 
 from fedsim.errors import OutputError
+from fedsim.plots.coalitions import coalition_lattice, coalition_values
 from fedsim.plots.compare import gains_with_ci
-from fedsim.plots.federation import (
-    coalition_values,
-    moved_work,
-    predicted_vs_measured,
-    sla_vs_load,
-)
+from fedsim.plots.federation import moved_work, predicted_vs_measured, sla_vs_load
 from fedsim.plots.run import jct_cdf, prices_over_time, profit_decomposition, utilisation_over_time
 from fedsim.plots.style import print_style
 
@@ -48,7 +44,10 @@ def figures_of(folder: Path) -> dict[str, Draw]:
         return {"gains": lambda: gains_with_ci(pd.read_parquet(folder / "compare.parquet"))}
     coalitions = folder / "coalitions.parquet"
     if coalitions.is_file():
-        return {"coalition_values": lambda: coalition_values(pd.read_parquet(coalitions))}
+        values = pd.read_parquet(coalitions)
+        structure = _stable_structure(folder / "solution.json")
+        return {"coalition_values": lambda: coalition_values(values),
+                "coalition_lattice": lambda: coalition_lattice(values, structure)}
     raise OutputError(f"{folder}: not a fedsim run, compare or coalitions output (no "
                       "ledger.parquet, compare.parquet or coalitions.parquet)")
 
@@ -65,6 +64,18 @@ def _perfmodel_figures(path: Path) -> dict[str, Draw]:
         raise OutputError(f"{path}: not a 'fedsim perfmodel evaluate --json' report with rows")
     rows = pd.DataFrame(report["rows"])
     return {"predicted_vs_measured": lambda: predicted_vs_measured(rows)}
+
+
+def _stable_structure(path: Path) -> list[list[str]]:
+    """The merge-and-split partition of ``solution.json`` ([] when it is unreadable: the
+    lattice is drawn without rings)."""
+    import json
+
+    try:
+        structure = json.loads(path.read_text())["stable_structure"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return [list(map(str, c)) for c in structure] if isinstance(structure, list) else []
 
 
 def _epoch_s(folder: Path) -> float:
