@@ -171,3 +171,30 @@ def test_report_in_headless_chromium(results, kind: str) -> None:
     for complete, natural_w, natural_h, shown_w, shown_h in sizes:
         assert complete and natural_w > 0 and natural_h > 0 and shown_w > 0 and shown_h > 0
     assert shot.stat().st_size > 10_000
+
+
+# The unit each figure must name on an axis (or, for the matrix, in its title).
+UNITS = {"utilisation": "time (h)", "prices": "(USD per unit-hour)", "jct_cdf": "(h)",
+         "profit_decomposition": "USD", "moved_work": "unit-hours", "sla_vs_load": "per epoch",
+         "gains": "USD", "coalition_values": "(USD)", "coalition_lattice": "|S|"}
+
+
+@pytest.mark.parametrize("kind", ["run", "compare", "coalitions"])
+def test_every_figure_draws_without_warnings_and_names_its_units(results, kind) -> None:
+    import io
+    import warnings
+
+    from fedsim.plots.files import figures_of
+    from fedsim.plots.style import print_style
+
+    figures = figures_of(results[kind])
+    assert figures
+    for name, draw in figures.items():
+        with warnings.catch_warnings(), print_style():
+            warnings.simplefilter("error")
+            ax = draw()
+            ax.figure.tight_layout()
+            ax.figure.savefig(io.BytesIO(), format="png")
+        text = " ".join((ax.get_title(), ax.get_xlabel(), ax.get_ylabel()))
+        assert ax.get_title() and UNITS[name] in text, (name, text)
+        assert ax.has_data() or ax.get_images(), name
