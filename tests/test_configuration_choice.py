@@ -87,3 +87,40 @@ def test_bad_configuration_names_the_path() -> None:
     with pytest.raises(ScenarioError, match=r"providers\[0\]\.dnn\.configuration\.workers: "
                        r"none can run: no worker count in \[16, 32\]"):  # fmt: skip
         build_world(scenario_from_dict(_scenario({"workers": [16, 32]})))
+
+
+def _batch_scenario(configuration: dict) -> dict:
+    """One provider of 8 k80s; job type m/32 (Gavel's model/batch naming) stated with one
+    worker; the table also knows m at local batch 64 and 128."""
+    data = _scenario(configuration)
+    data["affinity"]["table"] = {"m/32": {"k80": 10.0}, "m/64": {"k80": 6.0},
+                                 "m/128": {"k80": 2.0}}  # fmt: skip
+    data["providers"][0]["dnn"].update(gpu_mix={1: 1.0}, job_type_mix={"m/32": 1.0})
+    return data
+
+
+def test_batch_size_choice_keeps_the_samples() -> None:
+    """samples/s = local batch · steps/s: 32·10 = 320, 64·6 = 384, 128·2 = 256, so fastest
+    takes 64, and a job stated as d0 at batch 32 runs d0 · 320 / 384."""
+    fixed = build_world(scenario_from_dict(_batch_scenario({"workers": [1, 1]}))).jobs
+    chosen = build_world(scenario_from_dict(_batch_scenario(
+        {"workers": [1, 1], "batch_sizes": [32, 64, 128]}))).jobs
+    assert len(fixed) > 100 and {fixed.job_types[t] for t in fixed.job_type} == {"m/32"}
+    assert {chosen.job_types[t] for t in chosen.job_type} == {"m/64"}
+    assert np.allclose(chosen.ref_duration_s, fixed.ref_duration_s * 320 / 384)
+    # only sizes the provider accepts: without 64, 32 (320) beats 128 (256)
+    kept = build_world(scenario_from_dict(_batch_scenario(
+        {"workers": [1, 1], "batch_sizes": [32, 128]}))).jobs
+    assert {kept.job_types[t] for t in kept.job_type} == {"m/32"}
+
+
+def test_batch_sizes_and_servers_the_affinity_cannot_give_name_the_path() -> None:
+    with pytest.raises(ScenarioError, match=r"providers\[0\]\.dnn\.configuration\.batch_sizes: "
+                       r"job type 'm/32' has no configuration at batch sizes \[16\]; the "
+                       r"affinity knows its model at \[32, 64, 128\]"):  # fmt: skip
+        build_world(scenario_from_dict(_batch_scenario({"workers": [1, 1], "batch_sizes": [16]})))
+    with pytest.raises(ScenarioError, match=r"configuration\.ps: job type 'm/32' has no "
+                       r"parameter-server configuration.*affinity\.profile"):  # fmt: skip
+        build_world(scenario_from_dict(_batch_scenario({"workers": [1, 1], "ps": [0, 2]})))
+    with pytest.raises(ScenarioError, match=r"configuration\.ps.*0 <= min <= max <= 64"):
+        scenario_from_dict(_batch_scenario({"workers": [1, 1], "ps": [3, 1]}))

@@ -130,12 +130,20 @@ class DagWorkload(Frozen):
 
 
 class ConfigurationChoice(Frozen):
-    """Each job's gang size chosen at submission from ``workers`` (inclusive range) by the
-    throughput model: ``fastest`` (most samples/s), ``cheapest`` (fewest GPU-seconds per
-    sample) or ``per_dollar`` (most samples/s per USD/h of the owner's busy GPU cost).
-    The job keeps its work in samples; its run time is rescaled to the chosen gang."""
+    """Each job's configuration chosen at submission by the throughput model: the gang
+    size from ``workers`` (inclusive range), the local (per-worker) batch size from
+    ``batch_sizes`` and the number of parameter servers from ``ps`` (0: all-reduce), by
+    ``fastest`` (most samples/s), ``cheapest`` (fewest GPU-seconds per sample) or
+    ``per_dollar`` (most samples/s per USD/h of the owner's busy GPU cost). The job keeps
+    its work in samples; its run time is rescaled to the chosen configuration.
+
+    Batch sizes need the affinity to know them: a Gavel-format table's measured batch
+    sizes of the job's model, or any size with a calibration profile. Parameter servers
+    need a calibration profile (their step time comes from the throughput model)."""
 
     workers: Annotated[tuple[int, int], Field(strict=False)]
+    batch_sizes: Annotated[tuple[int, ...] | None, Field(strict=False)] = None
+    ps: Annotated[tuple[int, int] | None, Field(strict=False)] = None
     objective: Literal["fastest", "cheapest", "per_dollar"] = "fastest"
 
     @field_validator("workers")
@@ -147,6 +155,23 @@ class ConfigurationChoice(Frozen):
                 f"must be [min, max] with 1 <= min <= max <= 100000, got {list(workers)}"
             )
         return workers
+
+    @field_validator("batch_sizes")
+    @classmethod
+    def _batches(cls, sizes: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if sizes is None:
+            return None
+        if not sizes or not all(1 <= b <= 1_000_000 for b in sizes):
+            raise ValueError(f"must be a non-empty list of sizes in [1, 1000000], got "
+                             f"{list(sizes)}")
+        return tuple(sorted(set(sizes)))
+
+    @field_validator("ps")
+    @classmethod
+    def _servers(cls, ps: tuple[int, int] | None) -> tuple[int, int] | None:
+        if ps is not None and not 0 <= ps[0] <= ps[1] <= 64:
+            raise ValueError(f"must be [min, max] with 0 <= min <= max <= 64, got {list(ps)}")
+        return ps
 
 
 class DnnWorkload(Frozen):

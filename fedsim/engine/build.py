@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from fedsim.config.schema import MAX_WAIT_LATENCIES, Provider, Scenario
+from fedsim.engine.build_affinity import RunAffinity, check_job_types, run_affinity
 from fedsim.engine.gangs import dag_plans, gang_jobs, selection_plans
 from fedsim.engine.streams import stream
 from fedsim.engine.world import CPU, JobArrays, WebSpec, World
@@ -22,42 +23,8 @@ from fedsim.world.affinity import AffinityTable
 from fedsim.world.configuration import choose_configurations
 from fedsim.world.gavel_trace import read_gavel
 from fedsim.world.jobs import ALL_TYPES, DurationSpec, JobBatch, generate_jobs
-from fedsim.world.profile_affinity import affinity_from_profile
 from fedsim.world.traces import read_philly
 from fedsim.world.web_load import DiurnalLoad, read_count_trace, read_request_trace
-
-
-def _affinity(scenario: Scenario) -> AffinityTable:
-    spec = scenario.affinity
-    if spec.profile is not None:
-        try:
-            table = affinity_from_profile(spec.profile)
-        except ScenarioError:
-            raise
-        except FedsimError as exc:
-            raise ScenarioError(f"affinity.profile: {exc}") from None
-    elif spec.gavel_csv is not None:
-        try:
-            table = AffinityTable.from_gavel_csv(spec.gavel_csv)
-        except FedsimError as exc:
-            raise ScenarioError(f"affinity.gavel_csv: {exc}") from None
-    else:
-        table = AffinityTable.from_mapping(spec.table or {})
-    if spec.reference_gpu not in table.gpu_types:
-        raise ScenarioError(
-            f"affinity.reference_gpu: {spec.reference_gpu!r} has no throughput entries; "
-            f"known GPU types: {', '.join(table.gpu_types)}"
-        )
-    return table
-
-
-def _check_job_types(mix: dict[str, float], table: AffinityTable, where: str) -> None:
-    unknown = sorted(set(mix) - set(table.job_types))
-    if unknown:
-        raise ScenarioError(
-            f"{where}: unknown job type(s) {', '.join(unknown)}; the affinity table knows: "
-            f"{', '.join(table.job_types)}"
-        )
 
 
 def _network(scenario: Scenario, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -75,14 +42,12 @@ def _network(scenario: Scenario, names: tuple[str, ...]) -> tuple[np.ndarray, np
     return rtt_s, bw
 
 
-def _generated_jobs(
-    scenario: Scenario, k: int, job_types: tuple[str, ...], table: AffinityTable
-) -> JobBatch | None:
-    p = scenario.providers[k]
+def _generated_jobs(scenario: Scenario, k: int, aff: RunAffinity) -> JobBatch | None:
+    p, table = scenario.providers[k], aff.table
     if p.dnn is None:
         return None
     if p.dnn.job_type_mix != ALL_TYPES:
-        _check_job_types(p.dnn.job_type_mix, table, f"providers[{k}].dnn.job_type_mix")
+        check_job_types(p.dnn.job_type_mix, table, f"providers[{k}].dnn.job_type_mix")
     d = p.dnn
     batch = generate_jobs(
         stream(scenario.seed, f"dnn/{p.name}"),
@@ -96,7 +61,8 @@ def _generated_jobs(
             max_s=d.duration.max_s,
         ),
         job_type_mix=d.job_type_mix,
-        job_types=job_types,
+        # "all" draws the scenario's own types; named ones index the whole table
+        job_types=aff.drawable if d.job_type_mix == ALL_TYPES else table.job_types,
         measured=table.measured_at,
         diurnal_peak_to_trough=d.diurnal_peak_to_trough,
         diurnal_phase_s=d.diurnal_phase_s,
@@ -112,9 +78,10 @@ def _generated_jobs(
             if q.name in scenario.member_names:
                 for g, units in q.gpu_pools.items():
                     federation[g] = max(federation.get(g, 0), units)
-    return choose_configurations(batch, table, d.configuration.workers, d.configuration.objective,
-                                 p.gpu_pools, busy, scenario.affinity.reference_gpu,
-                                 f"providers[{k}].dnn.configuration", federation)  # fmt: skip
+    return choose_configurations(batch, table, d.configuration, p.gpu_pools, busy,
+                                 scenario.affinity.reference_gpu,
+                                 f"providers[{k}].dnn.configuration", federation,
+                                 aff.stated_batch)  # fmt: skip
 
 
 def _trace_jobs(
@@ -130,7 +97,7 @@ def _trace_jobs(
         if tr.format == "gavel":
             batch = read_gavel(tr.path, table, scenario.affinity.reference_gpu, tr.start_s, end_s)
             return {str(tr.provider): batch}
-        _check_job_types(tr.job_type_mix, table, "dnn_trace.job_type_mix")
+        check_job_types(tr.job_type_mix, table, "dnn_trace.job_type_mix")
         return read_philly(
             tr.path,
             cluster_to_provider=tr.cluster_to_provider,
@@ -202,7 +169,8 @@ def build_world(scenario: Scenario, trust_code: Iterable[str] = ()) -> World:
     """Resolve a scenario into arrays and realise its workload (deterministic in the seed).
 
     ``trust_code`` lists the ``module:Class`` plug-ins (schedulers) the user trusts."""
-    table = _affinity(scenario)
+    aff = run_affinity(scenario)
+    table = aff.table
     names = tuple(p.name for p in scenario.providers)
     gpu_types = tuple(sorted({g for p in scenario.providers for g in p.gpu_pools}))
     for k, p in enumerate(scenario.providers):
@@ -227,10 +195,10 @@ def build_world(scenario: Scenario, trust_code: Iterable[str] = ()) -> World:
     job_types = table.job_types
     batches: dict[str, JobBatch] = {}
     for k, p in enumerate(scenario.providers):
-        gen = _generated_jobs(scenario, k, job_types, table)
+        gen = _generated_jobs(scenario, k, aff)
         if gen is not None:
             batches[p.name] = gen
-    for name, batch in _trace_jobs(scenario, job_types, table).items():
+    for name, batch in _trace_jobs(scenario, aff.drawable, table).items():
         batches[name] = batches[name].concat(batch) if name in batches else batch
     parts = [(names.index(n), b) for n, b in batches.items() if len(b)]
     plans = selection_plans(scenario, job_types, table)

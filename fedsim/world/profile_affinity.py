@@ -5,17 +5,29 @@ and every gang size up to ``max_workers``, the throughput model gives seconds pe
 compute measured on the profiled device and scaled to the GPU type (measured ratio or
 roofline), and the ring all-reduce of the gradients, bounded by the inter-node network
 once the gang spans more than ``gpus_per_node`` GPUs, overlapped with compute. The
-result is the same :class:`AffinityTable` a measured table gives.
+result is the same :class:`AffinityTable` a measured table gives, in its convention:
+whole-gang steps/s, i.e. ``n / step time`` (every worker does one local step per
+synchronous step).
+
+A provider's ``configuration`` may also choose other local batch sizes and parameter
+servers: each such variant of a job (``rec/128``, ``rec/64/ps2``; see
+:mod:`fedsim.world.variants`) is tabulated the same way, after the scenario's own job
+types; with ``p`` servers a step is the cycle of Optimus' closed network solved by mean
+value analysis (:class:`~fedsim.perfmodel.mva.ParameterServerModel`: each server's NIC
+carries its shard of every worker's push and pull over the inter-node network).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import Any
 
 from fedsim.config.schema import ProfileAffinity
-from fedsim.errors import ScenarioError
+from fedsim.errors import FedsimError, ScenarioError
 from fedsim.world.affinity import AffinityTable
+from fedsim.world.variants import variant_key
 
 
 def _gang_sizes(max_workers: int) -> list[int]:
@@ -27,10 +39,11 @@ def _gang_sizes(max_workers: int) -> list[int]:
     return sizes
 
 
-def affinity_from_profile(spec: ProfileAffinity) -> AffinityTable:
-    """Fit the throughput model on ``spec.path`` and tabulate steps/s per job, GPU, gang."""
+def affinity_from_profile(spec: ProfileAffinity,
+                          variants: Iterable[tuple[int, int]] = ()) -> AffinityTable:
+    """Fit the throughput model on ``spec.path`` and tabulate steps/s per job, GPU, gang,
+    and per (local batch, servers) in ``variants`` (batch 0: the job's own)."""
     from fedsim.calibration.profile import read_profile  # pandas only, no torch
-    from fedsim.errors import FedsimError
     from fedsim.perfmodel import KNOWN_DEVICES, CrossDeviceScaler, DeviceSpec, fit_profile
     from fedsim.perfmodel.sync import RingAllReduce
 
@@ -71,16 +84,46 @@ def affinity_from_profile(spec: ProfileAffinity) -> AffinityTable:
     )
     intra = RingAllReduce(spec.intra_node_latency_ms / 1000.0, spec.intra_node_bandwidth_gbps)
     model = replace(model, allreduce={**{g: intra for g in spec.gpu_types}, **model.allreduce})
+    wanted = sorted(set(variants))
     points: dict[tuple[str, str], dict[int, float]] = {}
+    for job, pj in spec.jobs.items():  # the scenario's own job types first, in order
+        _tabulate(points, job, spec, lambda gpu, n, nodes, pj=pj: model.step_time_s(
+            pj.model, gpu, pj.batch_size, nodes, n))
     for job, pj in spec.jobs.items():
-        for gpu in spec.gpu_types:
-            by_n: dict[int, float] = {}
-            for n in _gang_sizes(spec.max_workers):
-                nodes = math.ceil(n / spec.gpus_per_node)
-                try:
-                    step_s = model.step_time_s(pj.model, gpu, pj.batch_size, nodes, n)
-                except FedsimError as exc:
-                    raise ScenarioError(f"affinity.profile: {job} on {gpu} x{n}: {exc}") from None
-                by_n[n] = 1.0 / step_s
-            points[(job, gpu)] = by_n
+        for batch, servers in wanted:
+            b = batch or pj.batch_size
+            if (b, servers) == (pj.batch_size, 0):
+                continue  # the job itself
+            step = _variant_step(model, spec, job, pj.model, b, servers)
+            _tabulate(points, variant_key(job, b, servers), spec, step)
     return AffinityTable.from_points(points)
+
+
+def _tabulate(points: dict, key: str, spec: ProfileAffinity,
+              step_s: Callable[[str, int, int], float]) -> None:
+    for gpu in spec.gpu_types:
+        by_n: dict[int, float] = {}
+        for n in _gang_sizes(spec.max_workers):
+            nodes = math.ceil(n / spec.gpus_per_node)
+            try:
+                by_n[n] = n / step_s(gpu, n, nodes)
+            except FedsimError as exc:
+                raise ScenarioError(f"affinity.profile: {key} on {gpu} x{n}: {exc}") from None
+        points[(key, gpu)] = by_n
+
+
+def _variant_step(model: Any, spec: ProfileAffinity, job: str, name: str, batch: int,
+                  servers: int) -> Callable[[str, int, int], float]:
+    """Seconds per synchronous step of ``job``'s model at local ``batch`` on a GPU type
+    with n workers: the all-reduce model, or the parameter-server network."""
+    from fedsim.perfmodel.mva import ParameterServerModel
+
+    if servers == 0:
+        return lambda gpu, n, nodes: model.step_time_s(name, gpu, batch, nodes, n)
+    size = model.gradient_bytes.get(name)
+    if size is None:
+        raise ScenarioError(f"affinity.profile.jobs.{job}: the profile has no gradient size "
+                            f"of model {name!r}, which parameter servers would carry")
+    ps = ParameterServerModel(model_bytes=size, bandwidth_gbps=spec.node_bandwidth_gbps)
+    return lambda gpu, n, nodes: ps.step_time_s(model.compute_time_s(name, gpu, batch), n,
+                                                servers)
