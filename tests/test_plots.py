@@ -119,16 +119,33 @@ def test_fedsim_plot_writes_every_figure_of_a_run(tmp_path) -> None:
     assert bad.exit_code != 0 and not (tmp_path / "mine-figures").exists()
 
 
-def test_moved_work_sums_remote_unit_hours_by_owner_and_host() -> None:
-    """Epochs of 1,800 s: a→b 2 units + 4 units = 3 unit-hours; b→a 1 unit = 0.5; a's own
-    row is not moved."""
-    from fedsim.plots import moved_work
+def test_moved_work_sums_each_remote_stint_from_the_event_log() -> None:
+    """Job 1 (a's) runs 2 GPUs at b from t = 0 to its preemption at 3,600 s (2 GPU-h),
+    restarts at home (not moved), then again at b with 2 GPUs from 7,200 s to its finish
+    at 9,000 s (1 GPU-h): 3 GPU-h a→b. Job 2 (b's) runs 1 GPU at a from 1,800 s and is
+    still running at the end, 9,000 s (2 GPU-h b→a). A CPU row is not GPU work."""
+    from fedsim.plots import moved_cores, moved_work
 
-    clearings = pd.DataFrame({"owner": ["a", "a", "b", "a"], "host": ["b", "b", "a", "a"],
-                              "placed_units": [2.0, 4.0, 1.0, 9.0]})  # fmt: skip
-    ax = moved_work(clearings, epoch_s=1800.0)
-    matrix = ax.get_images()[0].get_array()
-    np.testing.assert_allclose(matrix, [[0.0, 3.0], [0.5, 0.0]])
+    rows = [(0.0, "start", 1, "a", "b", "gpu:v100", 2.0), (3600.0, "preempt", 1, "a", "b",
+            "gpu:v100", 2.0), (3600.0, "start", 1, "a", "a", "gpu:k80", 2.0),
+            (5400.0, "preempt", 1, "a", "a", "gpu:k80", 2.0),
+            (7200.0, "start", 1, "a", "b", "gpu:v100", 2.0),
+            (9000.0, "finish", 1, "a", "b", "gpu:v100", 2.0),
+            (1800.0, "arrive", 2, "b", None, None, 1.0),
+            (1800.0, "start", 2, "b", "a", "gpu:k80", 1.0),
+            (600.0, "start", 3, "a", "b", "cpu", 4.0)]  # fmt: skip
+    events = pd.DataFrame(rows, columns=["t_s", "kind", "job", "owner", "host", "resource",
+                                         "units"])  # fmt: skip
+    ax = moved_work(events, end_s=9000.0)
+    np.testing.assert_allclose(ax.get_images()[0].get_array(), [[0.0, 3.0], [2.0, 0.0]])
+    assert ax.get_title() == "GPU-hours run at another provider"
+    # web overflow: epochs of 1,800 s, a→b 2 + 4 cores = 3 core-hours, b→a 1 core = 0.5
+    clearings = pd.DataFrame({"owner": ["a", "a", "b", "a", "a"],
+                              "host": ["b", "b", "a", "a", "b"],
+                              "resource": ["cpu", "cpu", "cpu", "cpu", "gpu:v100"],
+                              "placed_units": [2.0, 4.0, 1.0, 9.0, 8.0]})  # fmt: skip
+    ax = moved_cores(clearings, epoch_s=1800.0)
+    np.testing.assert_allclose(ax.get_images()[0].get_array(), [[0.0, 3.0], [0.5, 0.0]])
 
 
 def test_coalition_values_by_size_then_name() -> None:

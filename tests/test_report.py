@@ -60,8 +60,9 @@ def test_run_report_has_tables_figures_scenario_and_provenance(results) -> None:
     path = results["run"].parent / "run-report.html"
     assert str(path) in out
     text = path.read_text()
-    # utilisation, prices, JCT CDF, profit, moved work, and SLA (both providers serve web)
-    assert len(_images(text)) == 6
+    # utilisation, prices, JCT CDF, profit, moved GPU work, and with web load on both
+    # providers: SLA against load and the cores of web overflow placed at the other
+    assert len(_images(text)) == 7
     for needle in ("<td>gain vs isolated $</td>", "welfare $", "Scenario (as resolved)",
                    "horizon_s: 14400.0", "<dt>seed</dt>", "<dt>wall time</dt>",
                    "<dt>written by</dt><dd>fedsim 0.1.0</dd>"):
@@ -167,7 +168,7 @@ def test_report_in_headless_chromium(results, kind: str) -> None:
         finally:
             browser.close()
     assert messages == []
-    assert len(sizes) == (6 if kind == "run" else 2)
+    assert len(sizes) == (7 if kind == "run" else 2)
     for complete, natural_w, natural_h, shown_w, shown_h in sizes:
         assert complete and natural_w > 0 and natural_h > 0 and shown_w > 0 and shown_h > 0
     assert shot.stat().st_size > 10_000
@@ -175,7 +176,8 @@ def test_report_in_headless_chromium(results, kind: str) -> None:
 
 # The unit each figure must name on an axis (or, for the matrix, in its title).
 UNITS = {"utilisation": "time (h)", "prices": "(USD per unit-hour)", "jct_cdf": "(h)",
-         "profit_decomposition": "USD", "moved_work": "unit-hours", "sla_vs_load": "per epoch",
+         "profit_decomposition": "USD", "moved_work": "GPU-hours", "moved_cores": "core-hours",
+         "sla_vs_load": "per epoch",
          "gains": "USD", "coalition_values": "(USD)", "coalition_lattice": "|S|"}
 
 

@@ -17,6 +17,7 @@ _WHERE = {
     "profit_decomposition": "run",
     "gains_with_ci": "compare",
     "moved_work": "federation",
+    "moved_cores": "federation",
     "sla_vs_load": "federation",
     "coalition_values": "coalitions",
     "coalition_lattice": "coalitions",

@@ -11,18 +11,11 @@ import pandas as pd
 from fedsim.plots.style import new_axes
 
 
-def moved_work(clearings: pd.DataFrame, epoch_s: float, ax: Any = None) -> Any:
-    """Unit-hours placed away from their owner, owner (rows) × host (columns), all
-    resources together in unit-hours of what was placed (GPU and core placements are
-    both shown; the annotations give the numbers)."""
-    ax = new_axes(ax)
-    remote = clearings[(clearings["owner"].astype(str) != clearings["host"].astype(str))
-                       & (clearings["placed_units"] > 0)]  # fmt: skip
-    names = sorted(set(clearings["owner"].astype(str)) | set(clearings["host"].astype(str)))
+def _owner_host_matrix(owner: pd.Series, host: pd.Series, hours: np.ndarray,
+                       names: list[str], ax: Any, title: str) -> Any:
     matrix = np.zeros((len(names), len(names)))
-    for owner, host, units in zip(remote["owner"].astype(str), remote["host"].astype(str),
-                                  remote["placed_units"].to_numpy(float), strict=True):  # fmt: skip
-        matrix[names.index(owner), names.index(host)] += units * epoch_s / 3600.0
+    for o, h, x in zip(owner.astype(str), host.astype(str), hours, strict=True):
+        matrix[names.index(o), names.index(h)] += x
     ax.imshow(matrix, cmap="Blues")
     for (i, j), value in np.ndenumerate(matrix):
         if value > 0:  # white on the darker half of the colour scale, so it stays legible
@@ -31,8 +24,43 @@ def moved_work(clearings: pd.DataFrame, epoch_s: float, ax: Any = None) -> Any:
     ax.set_xticks(range(len(names)), names)
     ax.set_yticks(range(len(names)), names)
     ax.grid(False)
-    ax.set(xlabel="host", ylabel="owner", title="unit-hours placed at another provider")
+    ax.set(xlabel="host", ylabel="owner", title=title)
     return ax
+
+
+def moved_work(events: pd.DataFrame, end_s: float, ax: Any = None) -> Any:
+    """GPU-hours that jobs ran at another provider, owner (rows) × host (columns): every
+    stint of the event log (a ``start`` to the job's next ``preempt`` or ``finish``, or to
+    ``end_s`` while still running) held ``units`` GPUs at ``host``."""
+    ax = new_axes(ax)
+    ev = events[events["kind"].astype(str).isin(("start", "preempt", "finish"))]
+    ev = ev.sort_values(["job", "t_s"], kind="stable")
+    job, t_s = ev["job"].to_numpy(), ev["t_s"].to_numpy(float)
+    # a stint ends at its job's next event; the job's last event runs to end_s
+    same_job = np.append(job[1:] == job[:-1], False) if len(ev) else np.zeros(0, bool)
+    ends = np.where(same_job, np.append(t_s[1:], end_s), end_s)
+    starts = (ev["kind"].astype(str) == "start").to_numpy()
+    stints = ev[starts].assign(end_s=ends[starts])
+    remote = stints[(stints["owner"].astype(str) != stints["host"].astype(str))
+                    & stints["resource"].astype(str).str.startswith("gpu:")]  # fmt: skip
+    hours = remote["units"].to_numpy(float) * (remote["end_s"] - remote["t_s"]).to_numpy() / 3600
+    names = sorted(set(events["owner"].dropna().astype(str))
+                   | set(events["host"].dropna().astype(str)))
+    return _owner_host_matrix(remote["owner"], remote["host"], hours, names, ax,
+                              "GPU-hours run at another provider")
+
+
+def moved_cores(clearings: pd.DataFrame, epoch_s: float, ax: Any = None) -> Any:
+    """Core-hours of web overflow placed at another provider, owner × host (a bundle of
+    cores is placed anew every epoch, so each placed row holds ``epoch_s``)."""
+    ax = new_axes(ax)
+    remote = clearings[(clearings["owner"].astype(str) != clearings["host"].astype(str))
+                       & (clearings["placed_units"] > 0)
+                       & (clearings["resource"].astype(str) == "cpu")]  # fmt: skip
+    hours = remote["placed_units"].to_numpy(float) * epoch_s / 3600.0
+    names = sorted(set(clearings["owner"].astype(str)) | set(clearings["host"].astype(str)))
+    return _owner_host_matrix(remote["owner"], remote["host"], hours, names, ax,
+                              "core-hours of web overflow at another provider")
 
 
 def sla_vs_load(ledger: pd.DataFrame, ax: Any = None) -> Any:

@@ -11,7 +11,7 @@ import pandas as pd
 from fedsim.errors import OutputError
 from fedsim.plots.coalitions import coalition_lattice, coalition_values
 from fedsim.plots.compare import gains_with_ci
-from fedsim.plots.federation import moved_work, predicted_vs_measured, sla_vs_load
+from fedsim.plots.federation import moved_cores, moved_work, predicted_vs_measured, sla_vs_load
 from fedsim.plots.run import jct_cdf, prices_over_time, profit_decomposition, utilisation_over_time
 from fedsim.plots.style import print_style
 
@@ -28,15 +28,19 @@ def figures_of(folder: Path) -> dict[str, Draw]:
         def table(name: str) -> pd.DataFrame:
             return pd.read_parquet(folder / f"{name}.parquet")
 
-        epoch_s = _epoch_s(folder)
+        epoch_s = _scenario_number(folder, "epoch_s", DEFAULT_EPOCH_S)
+        end_s = _scenario_number(folder, "horizon_s", float("nan"))
         ledger = table("ledger")  # read once: three figures and the web check use it
+        clearings = table("clearings")
         figures = {
             "utilisation": lambda: utilisation_over_time(ledger),
             "prices": lambda: prices_over_time(table("prices"), epoch_s),
             "jct_cdf": lambda: jct_cdf(table("jobs")),
             "profit_decomposition": lambda: profit_decomposition(ledger),
-            "moved_work": lambda: moved_work(table("clearings"), epoch_s),
+            "moved_work": lambda: _moved_work(table("events"), end_s),
         }
+        if (clearings["resource"].astype(str) == "cpu").any():  # web overflow was placed
+            figures["moved_cores"] = lambda: moved_cores(clearings, epoch_s)
         if ledger["web_requests"].sum() > 0:  # without web services there is no SLA to show
             figures["sla_vs_load"] = lambda: sla_vs_load(ledger)
         return figures
@@ -78,14 +82,21 @@ def _stable_structure(path: Path) -> list[list[str]]:
     return [list(map(str, c)) for c in structure] if isinstance(structure, list) else []
 
 
-def _epoch_s(folder: Path) -> float:
+def _moved_work(events: pd.DataFrame, end_s: float) -> Any:
+    # without a readable horizon, jobs still running are counted to the last event
+    return moved_work(events, end_s if end_s == end_s else float(events["t_s"].max()))
+
+
+def _scenario_number(folder: Path, key: str, default: float) -> float:
+    """``federation.epoch_s`` or ``horizon_s`` of the run's ``scenario.yaml`` (``default``
+    when it is unreadable)."""
     import yaml
 
     try:
         scenario = yaml.safe_load((folder / "scenario.yaml").read_text())
-        return float(scenario["federation"]["epoch_s"])
+        return float(scenario["federation"][key] if key == "epoch_s" else scenario[key])
     except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError):
-        return DEFAULT_EPOCH_S
+        return default
 
 
 def write_figures(folder: Any, figures: dict[str, Draw], fmt: str) -> list[Path]:
