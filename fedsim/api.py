@@ -198,7 +198,9 @@ def _model_selection_plans(summary: dict, world: World) -> None:
         if dag is not None and entry is not None:
             entry.update(gpus=dag.gpus, step_s=dag.step.step_s, bubble=dag.step.bubble,
                          critical_path_s=dag.critical_path_s,
-                         peak_activations=list(dag.step.peak_activations))
+                         peak_activations=list(dag.step.peak_activations),
+                         functions=dag.functions, function_stages=list(dag.function_stages),
+                         all_gpu_step_s=dag.all_gpu_step_s, usd_per_step=dag.usd_per_step)
     for name, plan in zip(world.providers, world.model_selection, strict=False):
         entry = summary["providers"][name].get("model_selections")
         if plan is None or entry is None:

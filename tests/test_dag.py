@@ -78,3 +78,78 @@ def test_a_model_parallel_job_is_one_gang_of_its_steps() -> None:
     s = res.summary["providers"]["a"]["dag_jobs"]
     assert s["bubble"] == pytest.approx(3 / 7) and s["critical_path_s"] == pytest.approx(0.12)
     assert s["peak_activations"] == [4, 3, 2, 1]
+
+
+def test_a_transfer_per_boundary_by_hand() -> None:
+    """Three stages (f 1, b 2), one micro-batch: everything in sequence, each boundary
+    crossed twice: 3·1 + 3·2 + 2·(0.5 + 0.25) = 10.5 s."""
+    stages = (Stage(1.0, 2.0),) * 3
+    assert simulate_pipeline(stages, 1, "1f1b", [0.5, 0.25]).step_s == pytest.approx(10.5)
+    with pytest.raises(ValueError, match="3 stages have 2 boundaries"):
+        simulate_pipeline(stages, 1, "1f1b", [0.5])
+
+
+def _hybrid(function_usd_per_s: float, **dag: object) -> dict:
+    """One provider with 2 V100s (busy 3.6 $/GPU-h = 0.001 $/s) and a V100 function pool
+    (no request price, 5 s cold start, invocations long enough never to restore)."""
+    spec = {"start_s": [0], "layers": 2, "layer_fwd_ms": [1000], "activation_mb": 0,
+            "pipeline": 2, "tensor": 1, "micro_batches": 1, "steps": 100,
+            "link_latency_s": 0, "job_type": "cnn", "serverless_stages": "auto",
+            "function_link_latency_s": 0.5, **dag}  # fmt: skip
+    pool = {"gpu_type": "v100", "usd_per_gpu_s": function_usd_per_s, "cold_start_s": 5,
+            "max_invocation_s": 1e6, "burst": False}  # fmt: skip
+    p = {"name": "a", "pools": {"gpu:v100": 2}, "prices": {"dnn_usd_per_gpu_h": 9.0},
+         "cost": {"idle_usd_per_unit_h": {"gpu:v100": 0.0},
+                  "busy_usd_per_unit_h": {"gpu:v100": 3.6}},
+         "dag": spec, "serverless": pool}  # fmt: skip
+    return {"name": "hybrid", "seed": 1, "horizon_s": 3600,
+            "local_scheduler": {"name": "fifo", "preemption_cost_s": 0},
+            "affinity": {"reference_gpu": "v100", "dataset_gb": 0, "table": {"cnn": {"v100": 1.0}}},
+            "federation": {"mechanism": {"name": "isolated"}, "epoch_s": 600},
+            "providers": [p]}  # fmt: skip
+
+
+def test_stages_go_to_functions_when_that_is_cheaper_per_step() -> None:
+    """Two stages (f 1 s, b 2 s), one micro-batch. All on GPUs: a step is 1+1+2+2 = 6 s
+    on 2 GPUs, 2·6·0.001 = 0.012 $. The last stage on a function: the activations cross
+    the 0.5 s function link both ways, a step is 7 s on 1 GPU + 1 function:
+    7·(0.001 + π). π = 0.0002: 0.0084 $ < 0.012, split (the first stage instead costs the
+    same; ties go to the suffix); π = 0.0008: 0.0126 $ > 0.012, all on GPUs. The split
+    job's work is 100 steps · 7 s; it starts at 0 behind a 5 s cold start (JCT 705 s)
+    and its function is billed for the stint: 705 · 0.0002 = 0.141 $."""
+    import warnings
+
+    from fedsim.api import run
+    from fedsim.config import scenario_from_dict
+    from fedsim.errors import FedsimWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FedsimWarning)
+        cheap = run(scenario_from_dict(_hybrid(0.0002)), baseline=False)
+        dear = run(scenario_from_dict(_hybrid(0.0008)), baseline=False)
+    s = cheap.summary["providers"]["a"]["dag_jobs"]
+    assert (s["gpus"], s["functions"], s["function_stages"]) == (1, 1, [1])
+    assert s["step_s"] == pytest.approx(7.0) and s["all_gpu_step_s"] == pytest.approx(6.0)
+    assert s["usd_per_step"] == pytest.approx(0.0084)
+    jobs = cheap.jobs
+    assert jobs["n_gpus"].tolist() == [1] and jobs["ref_duration_s"].tolist() == [700.0]
+    assert jobs["jct_s"].tolist() == pytest.approx([705.0])
+    assert cheap.ledger["serverless_usd"].sum() == pytest.approx(705 * 0.0002)
+    d = dear.summary["providers"]["a"]["dag_jobs"]
+    assert (d["gpus"], d["functions"], d["step_s"]) == (2, 0, pytest.approx(6.0))
+    assert dear.ledger["serverless_usd"].sum() == 0.0
+
+
+def test_serverless_stages_need_a_pool_and_a_stage_left_on_gpus() -> None:
+    from fedsim.config import scenario_from_dict
+    from fedsim.engine.build import build_world
+    from fedsim.errors import ScenarioError
+
+    no_pool = _hybrid(0.0002)
+    del no_pool["providers"][0]["serverless"]
+    with pytest.raises(ScenarioError, match=r"providers\[0\]\.dag\.serverless_stages: needs a "
+                       r"serverless pool \(providers\[0\]\.serverless\)"):  # fmt: skip
+        build_world(scenario_from_dict(no_pool))
+    with pytest.raises(ScenarioError, match=r"dag\.serverless_stages: 2 of 2 stages; at least "
+                       "one stays on GPUs"):  # fmt: skip
+        build_world(scenario_from_dict(_hybrid(0.0002, serverless_stages=2)))

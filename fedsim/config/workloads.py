@@ -111,7 +111,8 @@ class DagWorkload(Frozen):
     training ``layers`` layers (``layer_fwd_ms`` per micro-batch on the reference GPU,
     cycled; backward ``bwd_over_fwd`` times that) in ``pipeline`` stages by ``schedule``,
     ``micro_batches`` per step, for ``steps`` steps; ``activation_mb`` cross each stage
-    boundary over ``link_gbps``."""
+    boundary over ``link_gbps``. With ``serverless_stages``, some stages run as functions
+    of the provider's serverless pool, their activations over ``function_link_gbps``."""
 
     rate_per_h: float = Field(0.0, ge=0)
     start_s: StartTimes = ()
@@ -127,6 +128,11 @@ class DagWorkload(Frozen):
     link_gbps: float = Field(100.0, gt=0, le=MAX_MS)
     link_latency_s: float = Field(1e-5, ge=0, le=MAX_MS)
     job_type: str
+    serverless_stages: Literal["none", "auto"] | Annotated[int, Field(ge=1)] = Field(
+        "none", description="stages run as functions of the provider's serverless pool: "
+        "none, auto (the cheapest split per step) or the last k stages")
+    function_link_gbps: float = Field(10.0, gt=0, le=MAX_MS)
+    function_link_latency_s: float = Field(1e-3, ge=0, le=MAX_MS)
 
 
 class ConfigurationChoice(Frozen):

@@ -19,6 +19,7 @@ order). For balanced stages and free transfers the bubble fraction is the closed
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -53,11 +54,19 @@ def _order(schedule: str, p: int, m: int, s: int) -> list[tuple[str, int]]:
 
 
 def simulate_pipeline(stages: tuple[Stage, ...], micro_batches: int, schedule: str = "1f1b",
-                      transfer_s: float = 0.0) -> PipelineResult:
-    """One training step's time, bubble and activation memory (see the module)."""
+                      transfer_s: float | Sequence[float] = 0.0) -> PipelineResult:
+    """One training step's time, bubble and activation memory (see the module).
+    ``transfer_s``: one time for every stage boundary, or one per boundary (``p − 1``:
+    boundary ``s`` lies between stages ``s`` and ``s + 1``, both directions)."""
     p, m = len(stages), micro_batches
     if p < 1 or m < 1:
         raise ValueError(f"need at least one stage and one micro-batch, got {p}, {m}")
+    if isinstance(transfer_s, int | float):
+        link = [float(transfer_s)] * max(p - 1, 0)
+    else:
+        link = [float(x) for x in transfer_s]
+        if len(link) != p - 1:
+            raise ValueError(f"{p} stages have {p - 1} boundaries, got {len(link)} transfers")
     orders = [_order(schedule, p, m, s) for s in range(p)]
     done: dict[tuple[str, int, int], float] = {}  # (kind, stage, micro-batch) → end time
     pos = [0] * p
@@ -71,10 +80,10 @@ def simulate_pipeline(stages: tuple[Stage, ...], micro_batches: int, schedule: s
                 kind, i = orders[s][pos[s]]
                 if kind == "f":
                     dep = 0.0 if s == 0 else done.get(("f", s - 1, i))
-                    dep = None if dep is None else dep + (transfer_s if s > 0 else 0.0)
+                    dep = None if dep is None else dep + (link[s - 1] if s > 0 else 0.0)
                 else:
                     dep = done.get(("f", s, i)) if s == p - 1 else done.get(("b", s + 1, i))
-                    dep = None if dep is None else dep + (transfer_s if s < p - 1 else 0.0)
+                    dep = None if dep is None else dep + (link[s] if s < p - 1 else 0.0)
                 if dep is None:
                     break  # waits for another stage
                 start = max(free_at[s], dep)

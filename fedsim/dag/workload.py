@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fedsim.dag.graph import critical_path_s
-from fedsim.dag.pipeline import PipelineResult, Stage, partition, simulate_pipeline
+from fedsim.dag.hybrid import StageFunctions, choose, evaluate, masks
+from fedsim.dag.pipeline import PipelineResult, Stage, partition
 from fedsim.errors import ScenarioError
 from fedsim.perfmodel.sync import BITS_PER_BYTE, RingAllReduce
 
@@ -21,15 +22,23 @@ MAX_PARTITION_OPS = 5e7  # the stage partition is a dynamic programme, layers² 
 
 @dataclass(frozen=True)
 class DagPlan:
-    gpus: int
+    gpus: int  # of the gang (the stages not on functions)
     step: PipelineResult
     critical_path_s: float  # one micro-batch through every stage and back
     work_ref_s: float
     job_type: int
+    functions: int = 0  # serverless functions held while the job runs (stages × tensor)
+    function_stages: tuple[int, ...] = ()
+    function_usd_per_s: float = 0.0  # the job's function bill per second it runs
+    function_cold_s: float = 0.0  # delay of every stint's (cold) functions
+    all_gpu_step_s: float = 0.0  # the step with every stage on the gang
+    usd_per_step: float = 0.0  # owner's GPU cost + function bill per step
 
 
-def plan(k: int, spec, job_types: tuple[str, ...]) -> DagPlan:
-    """Provider ``k``'s model-parallel job (``spec``: its scenario entry)."""
+def plan(k: int, spec, job_types: tuple[str, ...], fn: StageFunctions | None = None,
+         gpu_usd_per_s: float = 0.0) -> DagPlan:
+    """Provider ``k``'s model-parallel job (``spec``: its scenario entry); ``fn``: its
+    pool's terms for function stages, ``gpu_usd_per_s``: its busy cost per GPU-second."""
     where = f"providers[{k}].dag"
     if spec.job_type not in job_types:
         raise ScenarioError(f"{where}.job_type: unknown job type {spec.job_type!r}; the "
@@ -55,13 +64,45 @@ def plan(k: int, spec, job_types: tuple[str, ...]) -> DagPlan:
         f = sum(fwd[a:b]) / spec.tensor + 2 * (b - a) * tensor_sync  # Megatron: 2 per layer
         stages.append(Stage(f, f * spec.bwd_over_fwd))
     transfer = spec.link_latency_s + BITS_PER_BYTE * act_bytes / (spec.link_gbps * 1e9)
-    step = simulate_pipeline(tuple(stages), spec.micro_batches, spec.schedule, transfer)
     p = len(stages)
-    nodes = [s.fwd_s for s in stages] + [s.bwd_s for s in reversed(stages)]
-    path, _ = critical_path_s(nodes, {(i, i + 1): transfer if i != p - 1 else 0.0
-                                      for i in range(2 * p - 1)})
+    setting = spec.serverless_stages
+    if setting != "none":
+        if fn is None:
+            raise ScenarioError(f"{where}.serverless_stages: needs a serverless pool "
+                                f"(providers[{k}].serverless) whose functions run the stages")
+        if setting != "auto" and not 1 <= int(setting) < p:
+            raise ScenarioError(f"{where}.serverless_stages: {setting} of {p} stages; at least "
+                                "one stays on GPUs (give 1 to pipeline - 1, auto or none)")
+        if spec.tensor > fn.concurrency:
+            raise ScenarioError(f"{where}.tensor: a stage of {spec.tensor} functions exceeds "
+                                f"the pool's concurrency ({fn.concurrency})")
+        fn = replace(fn, link_latency_s=spec.function_link_latency_s,
+                     link_gbps=spec.function_link_gbps)
+    args = (stages, spec.micro_batches, spec.schedule, spec.tensor, transfer, act_bytes, fn,
+            gpu_usd_per_s)
+    options = [evaluate(m, *args) for m in masks(p, setting)
+               if spec.tensor * sum(m) <= (fn.concurrency if fn else 0) or not any(m)]
+    if not options:
+        raise ScenarioError(f"{where}.serverless_stages: {setting} stages of {spec.tensor} "
+                            f"functions each exceed the pool's concurrency")
+    split = choose(options)
+    all_gpu = evaluate((False,) * p, *args)
+    step = split.step
+    timed = [Stage(st.fwd_s * (fn.slowdown if on and fn else 1.0),
+                   st.bwd_s * (fn.slowdown if on and fn else 1.0))
+             for st, on in zip(stages, split.on_functions, strict=True)]  # fmt: skip
+    links = [fn.transfer_s(act_bytes) if fn and (split.on_functions[s]
+             or split.on_functions[s + 1]) else transfer for s in range(p - 1)]  # fmt: skip
+    nodes = [s.fwd_s for s in timed] + [s.bwd_s for s in reversed(timed)]
+    edges = {(i, i + 1): links[i] if i < p - 1 else (links[2 * p - 2 - i] if i >= p else 0.0)
+             for i in range(2 * p - 1)}
+    path, _ = critical_path_s(nodes, edges)
     work = spec.steps * step.step_s
     if not math.isfinite(work):
         raise ScenarioError(f"{where}.steps: the job's work is not finite")
-    return DagPlan(spec.pipeline * spec.tensor, step, path, work, job_types.index(spec.job_type))
-
+    on_fn = split.functions > 0 and fn is not None
+    return DagPlan(split.gpus, step, path, work, job_types.index(spec.job_type),
+                   functions=split.functions, function_stages=split.function_stages,
+                   function_usd_per_s=split.functions * fn.usd_per_function_s if on_fn else 0.0,
+                   function_cold_s=fn.cold_start_s if on_fn else 0.0,
+                   all_gpu_step_s=all_gpu.step.step_s, usd_per_step=split.usd_per_step)

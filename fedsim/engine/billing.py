@@ -35,6 +35,7 @@ class Billing:
         self._received = ledger.column("received_usd")
         self._penalty = ledger.column("sla_penalty_usd")
         self._wan = ledger.column("wan_cost_usd")
+        self._serverless = ledger.column("serverless_usd")
 
     def epoch(self, t_s: float) -> int:
         e = int(t_s // self._epoch_s)
@@ -48,6 +49,9 @@ class Billing:
         self._revenue[row + o] += n * done_ref_s / 3600.0 * self._price[o]
         if finished:
             self._finished[row + o] += 1.0
+        fn_usd_per_s = jobs.function_usd_per_s[j]
+        if fn_usd_per_s:  # its stages on the owner's pool, held for the whole stint
+            self._serverless[row + o] += fn_usd_per_s * (t_s - jobs.stint_start_s[j])
         if host != o:
             payment = jobs.price[j] * n * (t_s - jobs.stint_start_s[j]) / 3600.0
             if payment != 0.0:

@@ -202,7 +202,9 @@ def build_world(scenario: Scenario, trust_code: Iterable[str] = ()) -> World:
         batches[name] = batches[name].concat(batch) if name in batches else batch
     parts = [(names.index(n), b) for n, b in batches.items() if len(b)]
     plans = selection_plans(scenario, job_types, table)
-    dags = dag_plans(scenario, job_types)
+    schedulers, round_s, preemption_cost_s = _schedulers(scenario, tuple(trust_code))
+    serverless = burst_pools(scenario, table.gpu_types, preemption_cost_s)
+    dags = dag_plans(scenario, job_types, table, serverless, busy, gpu_types)
     gangs = gang_jobs(scenario, plans, dags)  # (owner, kind, gpus, type, work, arrivals)
     cols = {
         "arrival_s": (float, [b.arrival_s for _, b in parts] + [g[5] for g in gangs]),
@@ -222,8 +224,6 @@ def build_world(scenario: Scenario, trust_code: Iterable[str] = ()) -> World:
     jobs = JobArrays(job_types=job_types, **{k: v[order] for k, v in merged.items()})
 
     members = tuple(names.index(m) for m in scenario.member_names)
-    schedulers, round_s, preemption_cost_s = _schedulers(scenario, tuple(trust_code))
-    serverless = burst_pools(scenario, table.gpu_types, preemption_cost_s)
     return World(
         seed=scenario.seed,
         horizon_s=scenario.horizon_s,

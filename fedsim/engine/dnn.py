@@ -53,6 +53,7 @@ class DnnCluster:
         self.waiting: dict[tuple[int, int, int], list[int]] = {}
         self.waiting_ref_s: dict[tuple[int, int, int], float] = {}  # their remaining work
         self.running: list[dict[int, None]] = [{} for _ in range(n_i)]  # per host
+        self.functions_in_use = [0] * n_i  # per owner: model-parallel stages on its pool
         self.on_freed: Notify = lambda i, t_s: None
         self.on_finished: Callable[[int, float], None] = lambda j, t_s: None
         # (owner, job_type, n_gpus): whether the owner can run it outside any GPU pool
@@ -169,6 +170,10 @@ class DnnCluster:
             self.billing.data_moved(o, t_s)
         if jobs.preemptions[j] > 0:
             delay_s += w.preemption_cost_s[o]
+        n_fn = jobs.functions[j]
+        if n_fn:  # its stage functions start cold with every stint
+            delay_s += jobs.function_cold_s[j]
+            self.functions_in_use[o] += n_fn
         self.dequeue(o, j)
         self.billing.waited(j, t_s)
         self.occ.hold(host, g, n, t_s, guest=host != o)
@@ -216,6 +221,7 @@ class DnnCluster:
         jobs = self.jobs
         host, g, o, n = jobs.host[j], jobs.gpu[j], jobs.owner[j], jobs.n_gpus[j]
         self._end_stint(j, t_s, finished=False)
+        self.functions_in_use[o] -= jobs.functions[j]
         self.occ.hold(host, g, -n, t_s, guest=host != o)
         del self.running[host][j]
         jobs.status[j] = JobStatus.QUEUED
@@ -233,6 +239,7 @@ class DnnCluster:
         t_s = jobs.finish_time_s(j)
         host, g, o, n = jobs.host[j], jobs.gpu[j], jobs.owner[j], jobs.n_gpus[j]
         self._end_stint(j, t_s, finished=True)
+        self.functions_in_use[o] -= jobs.functions[j]
         self.occ.hold(host, g, -n, t_s, guest=host != o)
         del self.running[host][j]
         jobs.status[j] = JobStatus.FINISHED

@@ -3,7 +3,12 @@ each arrival one gang job whose work is its plan's makespan on the reference GPU
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from fedsim.config.schema import Scenario
+from fedsim.dag.hybrid import StageFunctions
 from fedsim.dag.workload import plan as dag_plan
 from fedsim.engine.streams import stream
 from fedsim.engine.world import JOB_KINDS
@@ -12,9 +17,41 @@ from fedsim.world.affinity import AffinityTable
 from fedsim.world.starts import workload_starts
 
 
-def dag_plans(scenario: Scenario, job_types: tuple[str, ...]) -> list:
-    return [None if p.dag is None else dag_plan(k, p.dag, job_types)
-            for k, p in enumerate(scenario.providers)]
+def dag_plans(scenario: Scenario, job_types: tuple[str, ...], table: AffinityTable,
+              pools: tuple, busy_usd_per_gpu_h: np.ndarray, gpu_types: tuple[str, ...]) -> list:
+    """Each provider's model-parallel plan; its stages may run on its serverless pool."""
+    ref = scenario.affinity.reference_gpu
+    out = []
+    for k, p in enumerate(scenario.providers):
+        if p.dag is None:
+            out.append(None)
+            continue
+        bp = pools[k] if pools else None
+        fn = None
+        if bp is not None and p.dag.job_type in job_types:
+            speed = table.steps_per_s(p.dag.job_type, bp.gpu_type, 1)
+            base = table.steps_per_s(p.dag.job_type, ref, 1)
+            fn = StageFunctions(
+                slowdown=base / speed if speed > 0 and base > 0 else math.inf,
+                usd_per_function_s=bp.usd_per_function_s
+                + bp.pool.prices.usd_per_request / bp.max_invocation_s,
+                useful=1.0 - bp.restore_s / bp.max_invocation_s,
+                cold_start_s=bp.pool.cold_start_s, concurrency=bp.pool.concurrency,
+                link_latency_s=p.dag.function_link_latency_s,
+                link_gbps=p.dag.function_link_gbps)
+        out.append(dag_plan(k, p.dag, job_types, fn, _gpu_usd_per_s(
+            busy_usd_per_gpu_h[k], gpu_types, ref)))
+    return out
+
+
+def _gpu_usd_per_s(busy_usd_per_gpu_h: np.ndarray, gpu_types: tuple[str, ...], ref: str) -> float:
+    """The owner's busy cost of a GPU-second: of the reference type when it has that
+    type's price, else the mean over its priced GPU types."""
+    prices = dict(zip(gpu_types, busy_usd_per_gpu_h[:len(gpu_types)].tolist(), strict=True))
+    if prices.get(ref, 0.0) > 0:
+        return prices[ref] / 3600.0
+    priced = [x for x in prices.values() if x > 0]
+    return float(np.mean(priced)) / 3600.0 if priced else 0.0
 
 
 def selection_plans(scenario: Scenario, job_types: tuple[str, ...], table: AffinityTable) -> list:

@@ -61,6 +61,18 @@ class JobState:
         self.time_on_type_s: list[float] = [0.0] * (n * n_g)
         self.data_at: list[int] = list(self.owner)  # a remote copy of the dataset, if any
         self.serverless: list[bool] = [False] * n  # ran (or runs) on its owner's serverless pool
+        # a model-parallel job's stages on its owner's pool: functions held while it runs,
+        # their bill per second, and the cold start of every stint
+        self.functions: list[int] = [0] * n
+        self.function_usd_per_s: list[float] = [0.0] * n
+        self.function_cold_s: list[float] = [0.0] * n
+        dag_kind = JOB_KINDS.index("dag")
+        for j, (kind, o) in enumerate(zip(self.kind, self.owner, strict=True)):
+            plan = world.dag[o] if kind == dag_kind and world.dag else None
+            if plan is not None and plan.functions:
+                self.functions[j] = plan.functions
+                self.function_usd_per_s[j] = plan.function_usd_per_s
+                self.function_cold_s[j] = plan.function_cold_s
 
     def __len__(self) -> int:
         return len(self.owner)
@@ -77,7 +89,8 @@ class JobState:
                             ("first_start_s", math.nan), ("finish_s", math.nan),
                             ("queued_since_s", math.nan), ("queue_delay_s", 0.0),
                             ("attained_gpu_s", 0.0), ("preemptions", 0), ("data_at", owner),
-                            ("serverless", False),
+                            ("serverless", False), ("functions", 0),
+                            ("function_usd_per_s", 0.0), ("function_cold_s", 0.0),
                             ("kind", JOB_KINDS.index("hpo_trial"))):
             getattr(self, name).append(value)
         self.time_on_type_s.extend([0.0] * self.n_types)

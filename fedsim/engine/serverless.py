@@ -98,12 +98,13 @@ class ServerlessBursts:
                 continue
             waited_since_s = t_s - bp.burst_after_s + 1e-9
             for j in list(self.dnn.queued[o]):
-                free = bp.pool.concurrency - self.in_use[o]
+                # the pool is shared with the stages of running model-parallel jobs
+                free = bp.pool.concurrency - self.in_use[o] - self.dnn.functions_in_use[o]
                 if free <= 0:
                     break  # full: nothing else can go this epoch
                 n = jobs.n_gpus[j]
-                if n > free or jobs.queued_since_s[j] > waited_since_s:
-                    continue
+                if n > free or jobs.queued_since_s[j] > waited_since_s or jobs.functions[j]:
+                    continue  # (a job with stages on the pool already uses it; not burst)
                 if self.worth_bursting(o, jobs.job_type[j], n, jobs.remaining_ref_s[j]):
                     self._start(j, o, bp, t_s)
 
