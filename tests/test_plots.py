@@ -49,6 +49,11 @@ def test_prices_are_one_line_per_member_and_resource() -> None:
     np.testing.assert_allclose(lines["a gpu:v100"].get_xdata(), [0.0, 0.5])
     np.testing.assert_allclose(lines["a cpu"].get_ydata(), [0.01, 0.02])
     assert ax.get_legend() is not None
+    # a member without a pool has a price of 0 throughout: left out, and the title says so
+    zero = pd.DataFrame({"epoch": [0, 1], "provider": ["b", "b"], "resource": ["cpu", "cpu"],
+                         "price_usd_per_unit_h": [0.0, 0.0]})  # fmt: skip
+    ax = prices_over_time(pd.concat([prices, zero]), epoch_s=1800.0)
+    assert len(ax.get_lines()) == 2 and "1 series at 0 throughout not drawn" in ax.get_title()
 
 
 def test_jct_cdf_steps_through_every_finished_job() -> None:

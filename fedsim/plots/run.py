@@ -30,15 +30,24 @@ def utilisation_over_time(ledger: pd.DataFrame, ax: Any = None) -> Any:
 
 def prices_over_time(prices: pd.DataFrame, epoch_s: float, ax: Any = None) -> Any:
     """Each member's price per resource over epochs, one line per (member, resource): a
-    GPU-hour and a core-hour are different units, so they are never averaged."""
+    GPU-hour and a core-hour are different units, so they are never averaged. A series
+    at 0 throughout (most often a pool the member does not have) is not drawn; the
+    title says how many were left out."""
     ax = new_axes(ax)
+    flat = 0
     for (provider, resource), part in prices.groupby(["provider", "resource"], observed=True,
                                                      sort=True):  # fmt: skip
-        ax.step(part["epoch"].to_numpy(float) * epoch_s / HOUR_S,
-                part["price_usd_per_unit_h"].to_numpy(float), where="post",
-                label=f"{provider} {resource}")  # fmt: skip
-    ax.set(xlabel="time (h)", ylabel="price (USD per unit-hour)", title="prices per resource")
-    ax.legend(loc="best", fontsize="small")
+        price = part["price_usd_per_unit_h"].to_numpy(float)
+        if not np.any(price != 0.0):
+            flat += 1
+            continue
+        ax.step(part["epoch"].to_numpy(float) * epoch_s / HOUR_S, price, where="post",
+                label=f"{provider} {resource}")
+    title = "prices per resource" + (f" ({flat} series at 0 throughout not drawn)"
+                                     if flat else "")
+    ax.set(xlabel="time (h)", ylabel="price (USD per unit-hour)", title=title)
+    if ax.get_lines():
+        ax.legend(loc="best", fontsize="small")
     return ax
 
 
