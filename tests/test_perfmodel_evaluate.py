@@ -163,3 +163,16 @@ def test_bad_row_through_the_cli_exits_2(tmp_path: Path, capsys: pytest.CaptureF
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
     assert "line 4, column step_time" in err
+
+
+def test_compute_terms_the_plain_fit_cannot_use_are_reported_unused(shared_data) -> None:
+    """cifar10 earns the contention term on its compute column, yet the plain Pollux fit is
+    chosen, which has no contention: the report must not present κ as part of the model."""
+    from fedsim.perfmodel.evaluate import evaluate_folder, selection_dict
+    from fedsim.perfmodel.selection import PLAIN
+
+    report = evaluate_folder(shared_data / "pollux_scalability" / "cifar10")
+    sel = selection_dict(report.selected)
+    assert sel["chosen"] == PLAIN and sel["compute_terms"] == ["contention"]
+    assert sel["compute_terms_applied"] is False
+    assert "not applied" in report.lines()[-1]

@@ -44,6 +44,10 @@ class EvaluationReport:
 
     def lines(self) -> list[str]:
         chosen = f"fedsim-model = {self.selected.name}: {self.selected.reason}"
+        terms = self.selected.compute_effects.terms
+        if terms and not selection_dict(self.selected)["compute_terms_applied"]:
+            chosen += (f"; compute terms ({', '.join(terms)}) were earned on the compute "
+                       "column, but the plain fit has no place for them: not applied")
         return [summary.line(name) for name, summary in self.summaries] + [chosen]
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,12 +93,18 @@ def evaluate_folder(data_dir: str | Path) -> EvaluationReport:
 
 
 def selection_dict(selected: SelectedModel) -> dict[str, Any]:
-    """The chosen model, the reason, and every candidate's held-out evidence."""
+    """The chosen model, the reason, and every candidate's held-out evidence. The compute
+    terms (contention κ, stragglers σ) are selected on the compute column first; the plain
+    Pollux fit has no place for them, so ``compute_terms_applied`` says whether the
+    chosen model uses them."""
+    from fedsim.perfmodel.selection import PLAIN
+
     effects = selected.compute_effects
     return {
         "chosen": selected.name,
         "reason": selected.reason,
         "compute_terms": list(effects.terms),
+        "compute_terms_applied": bool(effects.terms) and selected.name != PLAIN,
         "contention_per_replica": effects.contention_per_replica,
         "straggler_cv": effects.straggler_cv,
         "candidates": [asdict(score) for score in effects.scores + selected.scores],
