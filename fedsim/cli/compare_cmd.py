@@ -14,17 +14,11 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
-
 def parse_mechanisms(text: str) -> list[str]:
-    """Comma-separated names, baselines first (``isolated`` for gains, ``lp_welfare``
-    for efficiency), duplicates dropped, order otherwise kept."""
-    from fedsim.errors import FedsimError
-    from fedsim.mechanisms.registry import BASELINE, REFERENCE
+    """Comma-separated names, baselines first (:func:`fedsim.studies.order_mechanisms`)."""
+    from fedsim.studies import order_mechanisms
 
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names:
-        raise FedsimError("--mechanisms: give at least one mechanism name, e.g. lp_welfare,shapley")
-    return list(dict.fromkeys([BASELINE, REFERENCE, *names]))
+    return order_mechanisms(text)
 
 
 def parse_param(text: str) -> tuple[str, str, object]:
@@ -70,55 +64,37 @@ def compare(
 ) -> None:
     """Run each mechanism on SCENARIO with paired seeds; print and save the comparison
     (means with 95% t-intervals across seeds; gains are paired against 'isolated')."""
-    from fedsim.analysis.compare_report import per_seed_table, summary_table
     from fedsim.api import prepare
-    from fedsim.config.loader import scenario_to_yaml
-    from fedsim.errors import FedsimError
-    from fedsim.mechanisms import make
-    from fedsim.results.owned import OwnedDir
-    from fedsim.sweeps import RunSpec, make_backend, run_specs
+    from fedsim.studies import check_seeds
+    from fedsim.studies import compare as run_compare
 
-    if n_seeds < 1:
-        raise FedsimError(f"--seeds must be >= 1, got {n_seeds}")
+    check_seeds(n_seeds)
     prepared = prepare(scenario, overrides, trust_code=trust_code,
                        limits=run_limits(max_memory_gb, max_cpu_h))
-    sc = prepared.scenario
     names = parse_mechanisms(mechanisms_text)
-    own = sc.federation.mechanism
-    params = {n: (dict(own.params) if n == own.name else {}) for n in names}
-    given: set[str] = set()
-    for text in param_texts:
+    params = parse_params(param_texts, names)
+    folder = out or Path("results") / f"{prepared.scenario.name}-compare"
+    result = run_compare(prepared, names, n_seeds, params=params, core=core, out=folder,
+                         workers=workers, backend=backend, address=address,
+                         progress=not quiet)
+    print_compare(result.table, f"{prepared.scenario.name}: {n_seeds} paired seed(s), "
+                  "mean ± 95% CI")
+    click.echo(f"{result.runs_ran} runs done, {result.runs_reused} reused; "
+               f"table written to {folder / 'compare.parquet'} and .csv")
+
+
+def parse_params(texts: tuple[str, ...], names: list[str]) -> dict[str, dict[str, object]]:
+    """``--param`` options as mechanism -> {key: value}, each for a compared mechanism."""
+    from fedsim.errors import FedsimError
+
+    params: dict[str, dict[str, object]] = {}
+    for text in texts:
         name, key, value = parse_param(text)
-        given.add(name)
-        if name not in params:
+        if name not in names:
             raise FedsimError(f"--param {text}: {name!r} is not among the mechanisms compared "
                               f"({', '.join(names)})")
-        params[name][key] = value
-    for name in names:  # unknown names and bad parameters fail before any run
-        where = f"--param {name}" if name in given else "--mechanisms"
-        make(name, params[name], prepared.trust_code, where=where)
-    runner = make_backend(backend, workers, address)
-    folder = OwnedDir(out or Path("results") / f"{sc.name}-compare", "compare")
-    folder.write_text("scenario.yaml", scenario_to_yaml(sc))  # for the report
-    seeds = [sc.seed + k for k in range(n_seeds)]
-    specs = [
-        RunSpec.make(sc, name, seed=seed, params=params[name], coalition_values=core,
-                     trust_code=prepared.trust_code)
-        for name in names for seed in seeds
-    ]
-    report = run_specs(specs, folder.claim("runs"), backend=runner, progress=not quiet,
-                       label=f"{len(names)} mechanisms × {n_seeds} seeds")
-    records = report.by_key()
-    runs = [{"mechanism": s.mechanism, "seed": s.seed, "result": records[s.key].result}
-            for s in specs]
-    per_seed = per_seed_table(runs)
-    table = summary_table(per_seed, order=names)
-    for frame, stem in ((table, "compare"), (per_seed, "compare_seeds")):
-        folder.write_frame(f"{stem}.parquet", frame)
-        folder.write_frame(f"{stem}.csv", frame)
-    print_compare(table, f"{sc.name}: {n_seeds} paired seed(s), mean ± 95% CI")
-    click.echo(f"{len(report.ran)} runs done, {len(report.skipped)} reused; "
-               f"table written to {folder.path / 'compare.parquet'} and .csv")
+        params.setdefault(name, {})[key] = value
+    return params
 
 
 def wide_console() -> Console:
