@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fedsim.dag import Stage, critical_path_s, partition, simulate_pipeline
 
@@ -153,3 +155,28 @@ def test_serverless_stages_need_a_pool_and_a_stage_left_on_gpus() -> None:
     with pytest.raises(ScenarioError, match=r"dag\.serverless_stages: 2 of 2 stages; at least "
                        "one stays on GPUs"):  # fmt: skip
         build_world(scenario_from_dict(_hybrid(0.0002, serverless_stages=2)))
+
+
+@given(p=st.integers(2, 5), m=st.integers(1, 6), tensor=st.integers(1, 3),
+       fwd=st.lists(st.floats(0.01, 2.0), min_size=5, max_size=5),
+       cheaper=st.booleans())
+@settings(max_examples=40, deadline=None)
+def test_free_links_send_every_stage_but_one_to_cheaper_functions(p, m, tensor, fwd, cheaper):
+    """With free links, functions as fast as the GPUs and no restores, every split has the
+    all-GPU step time T, and a step costs T·(gpus·c + functions·π) with gpus + functions =
+    p·tensor: cheaper functions (π < c) take all stages but one (at least one stays on
+    GPUs), dearer ones none."""
+    from fedsim.dag.hybrid import StageFunctions, choose, evaluate, masks
+
+    stages = [Stage(f, 2 * f) for f in fwd[:p]]
+    c = 0.001
+    fn = StageFunctions(slowdown=1.0, usd_per_function_s=c / 2 if cheaper else 2 * c,
+                        useful=1.0, cold_start_s=0.0, concurrency=10**6, link_latency_s=0.0,
+                        link_gbps=1e9)  # fmt: skip
+    options = [evaluate(mask, stages, m, "1f1b", tensor, 0.0, 0.0, fn, c)
+               for mask in masks(p, "auto")]  # fmt: skip
+    best = choose(options)
+    all_gpu = options[0]
+    assert all(o.step.step_s == pytest.approx(all_gpu.step.step_s) for o in options)
+    assert best.functions == ((p - 1) * tensor if cheaper else 0)
+    assert best.gpus == (tensor if cheaper else p * tensor)
