@@ -53,6 +53,8 @@ class Split:
     gpus: int
     functions: int
     usd_per_step: float
+    stages: tuple[Stage, ...]  # each stage's times where it runs (before restore stalls)
+    links: tuple[float, ...]  # each boundary's transfer time
 
     @property
     def function_stages(self) -> tuple[int, ...]:
@@ -68,8 +70,8 @@ def evaluate(mask: Sequence[bool], stages: Sequence[Stage], micro_batches: int, 
         raise ValueError("function stages need a serverless pool")
     timed = tuple(Stage(st.fwd_s * fn.slowdown, st.bwd_s * fn.slowdown) if on and fn else st
                   for st, on in zip(stages, mask, strict=True))  # fmt: skip
-    links = [fn.transfer_s(act_bytes) if fn is not None and (mask[s] or mask[s + 1])
-             else gang_transfer_s for s in range(len(stages) - 1)]  # fmt: skip
+    links = tuple(fn.transfer_s(act_bytes) if fn is not None and (mask[s] or mask[s + 1])
+                  else gang_transfer_s for s in range(len(stages) - 1))  # fmt: skip
     step = simulate_pipeline(timed, micro_batches, schedule, links)
     n_fn = tensor * sum(mask)
     gpus = tensor * (len(mask) - sum(mask))
@@ -78,7 +80,7 @@ def evaluate(mask: Sequence[bool], stages: Sequence[Stage], micro_batches: int, 
         usd = step.step_s * (gpus * gpu_usd_per_s + n_fn * fn.usd_per_function_s)
     else:
         usd = step.step_s * gpus * gpu_usd_per_s
-    return Split(mask, step, gpus, n_fn, usd)
+    return Split(mask, step, gpus, n_fn, usd, timed, links)
 
 
 def masks(p: int, setting: str | int) -> list[tuple[bool, ...]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from fedsim.dag.graph import critical_path_s
 from fedsim.dag.hybrid import StageFunctions, choose, evaluate, masks
@@ -38,7 +38,8 @@ class DagPlan:
 def plan(k: int, spec, job_types: tuple[str, ...], fn: StageFunctions | None = None,
          gpu_usd_per_s: float = 0.0) -> DagPlan:
     """Provider ``k``'s model-parallel job (``spec``: its scenario entry); ``fn``: its
-    pool's terms for function stages, ``gpu_usd_per_s``: its busy cost per GPU-second."""
+    pool's terms for function stages over the spec's function link, ``gpu_usd_per_s``:
+    its busy cost per GPU-second."""
     where = f"providers[{k}].dag"
     if spec.job_type not in job_types:
         raise ScenarioError(f"{where}.job_type: unknown job type {spec.job_type!r}; the "
@@ -76,8 +77,6 @@ def plan(k: int, spec, job_types: tuple[str, ...], fn: StageFunctions | None = N
         if spec.tensor > fn.concurrency:
             raise ScenarioError(f"{where}.tensor: a stage of {spec.tensor} functions exceeds "
                                 f"the pool's concurrency ({fn.concurrency})")
-        fn = replace(fn, link_latency_s=spec.function_link_latency_s,
-                     link_gbps=spec.function_link_gbps)
     args = (stages, spec.micro_batches, spec.schedule, spec.tensor, transfer, act_bytes, fn,
             gpu_usd_per_s)
     options = [evaluate(m, *args) for m in masks(p, setting)
@@ -87,12 +86,7 @@ def plan(k: int, spec, job_types: tuple[str, ...], fn: StageFunctions | None = N
                             f"functions each exceed the pool's concurrency")
     split = choose(options)
     all_gpu = evaluate((False,) * p, *args)
-    step = split.step
-    timed = [Stage(st.fwd_s * (fn.slowdown if on and fn else 1.0),
-                   st.bwd_s * (fn.slowdown if on and fn else 1.0))
-             for st, on in zip(stages, split.on_functions, strict=True)]  # fmt: skip
-    links = [fn.transfer_s(act_bytes) if fn and (split.on_functions[s]
-             or split.on_functions[s + 1]) else transfer for s in range(p - 1)]  # fmt: skip
+    step, timed, links = split.step, split.stages, split.links
     nodes = [s.fwd_s for s in timed] + [s.bwd_s for s in reversed(timed)]
     edges = {(i, i + 1): links[i] if i < p - 1 else (links[2 * p - 2 - i] if i >= p else 0.0)
              for i in range(2 * p - 1)}

@@ -3,8 +3,6 @@ each arrival one gang job whose work is its plan's makespan on the reference GPU
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from fedsim.config.schema import Scenario
@@ -13,6 +11,7 @@ from fedsim.dag.workload import plan as dag_plan
 from fedsim.engine.streams import stream
 from fedsim.engine.world import JOB_KINDS
 from fedsim.modelsel.workload import plan
+from fedsim.serverless.burst import slowdown_on
 from fedsim.world.affinity import AffinityTable
 from fedsim.world.starts import workload_starts
 
@@ -29,13 +28,10 @@ def dag_plans(scenario: Scenario, job_types: tuple[str, ...], table: AffinityTab
         bp = pools[k] if pools else None
         fn = None
         if bp is not None and p.dag.job_type in job_types:
-            speed = table.steps_per_s(p.dag.job_type, bp.gpu_type, 1)
-            base = table.steps_per_s(p.dag.job_type, ref, 1)
-            fn = StageFunctions(
-                slowdown=base / speed if speed > 0 and base > 0 else math.inf,
-                usd_per_function_s=bp.usd_per_function_s
-                + bp.pool.prices.usd_per_request / bp.max_invocation_s,
-                useful=1.0 - bp.restore_s / bp.max_invocation_s,
+            fn = StageFunctions(  # a stage function is one GPU of the pool
+                slowdown=slowdown_on(table, p.dag.job_type, ref, bp.gpu_type, 1),
+                usd_per_function_s=bp.usd_per_held_function_s,
+                useful=bp.useful_share,
                 cold_start_s=bp.pool.cold_start_s, concurrency=bp.pool.concurrency,
                 link_latency_s=p.dag.function_link_latency_s,
                 link_gbps=p.dag.function_link_gbps)

@@ -14,6 +14,7 @@ from fedsim.serverless.pool import PriceSheet, ServerlessPool
 
 if TYPE_CHECKING:
     from fedsim.engine.world import World
+    from fedsim.world.affinity import AffinityTable
 
 
 @dataclass(frozen=True)
@@ -33,9 +34,19 @@ class BurstPool:
         p = self.pool.prices
         return p.usd_per_gpu_s + p.usd_per_gb_s * self.memory_gb
 
+    @property
+    def useful_share(self) -> float:
+        """The share of an invocation doing work (the rest restores the checkpoint)."""
+        return 1.0 - self.restore_s / self.max_invocation_s
+
+    @property
+    def usd_per_held_function_s(self) -> float:
+        """A function held for a second, its share of the invocation's request included."""
+        return self.usd_per_function_s + self.pool.prices.usd_per_request / self.max_invocation_s
+
     def usd_per_useful_gpu_h(self, slowdown: float) -> float:
         """Cost of one reference GPU-hour of work (``slowdown``: seconds per ref second)."""
-        useful = 1.0 - self.restore_s / self.max_invocation_s
+        useful = self.useful_share
         if not (math.isfinite(slowdown) and useful > 0):
             return math.inf
         per_h = 3600.0 * self.usd_per_function_s
@@ -99,9 +110,15 @@ def pool_slowdown(world: World, owner: int, job_type: int, n_gpus: int) -> float
     bp = pool_of(world, owner)
     if bp is None or n_gpus > bp.pool.concurrency:
         return math.inf
-    name = world.affinity.job_types[job_type]
-    ref = world.affinity.steps_per_s(name, world.reference_gpu, n_gpus)
-    speed = world.affinity.steps_per_s(name, bp.gpu_type, n_gpus)
+    return slowdown_on(world.affinity, world.affinity.job_types[job_type], world.reference_gpu,
+                       bp.gpu_type, n_gpus)
+
+
+def slowdown_on(table: AffinityTable, job_type: str, reference_gpu: str, gpu_type: str,
+                n_gpus: int) -> float:
+    """Seconds per reference second of ``job_type`` on ``gpu_type`` (inf: cannot run)."""
+    ref = table.steps_per_s(job_type, reference_gpu, n_gpus)
+    speed = table.steps_per_s(job_type, gpu_type, n_gpus)
     return ref / speed if speed > 0 and ref > 0 else math.inf
 
 
