@@ -99,16 +99,21 @@ def _scenario_number(folder: Path, key: str, default: float) -> float:
         return default
 
 
+def drawn(draw: Draw) -> Any:
+    """The matplotlib Figure ``draw()`` makes, in the print style, laid out tight."""
+    with print_style():
+        figure = draw().figure
+        figure.tight_layout()
+    return figure
+
+
 def write_figures(folder: Any, figures: dict[str, Draw], fmt: str) -> list[Path]:
     """Draw each figure in the print style and save it atomically as ``name.fmt``."""
     from fedsim.results.owned import write_atomic
 
     written = []
     for name, draw in figures.items():
-        with print_style():
-            ax = draw()
-            figure = ax.figure
-            figure.tight_layout()
+        figure = drawn(draw)
         path = folder.claim(f"{name}.{fmt}")
         write_atomic(path, lambda tmp, f=figure: f.savefig(tmp, format=fmt))
         written.append(path)

@@ -7,21 +7,16 @@ import struct
 from io import BytesIO
 from pathlib import Path
 
+from fedsim.plots.files import Draw, drawn, figures_of
 from fedsim.report.page import Figure, Section, figure, is_fedsim_report, page
 from fedsim.report.sections import CAPTIONS, content_of
 
 FIGURE_DPI = 110
 
 
-def _draw(name: str, draw: object) -> Figure:
-    from fedsim.plots.style import print_style
-
-    with print_style():
-        ax = draw()  # type: ignore[operator]
-        fig = ax.figure
-        fig.tight_layout()
-        buffer = BytesIO()
-        fig.savefig(buffer, format="png", dpi=FIGURE_DPI)
+def _draw(name: str, draw: Draw) -> Figure:
+    buffer = BytesIO()
+    drawn(draw).savefig(buffer, format="png", dpi=FIGURE_DPI)
     png = buffer.getvalue()
     width, height = struct.unpack(">II", png[16:24])  # the PNG header's IHDR size
     return Figure(name, CAPTIONS.get(name, name.replace("_", " ")), png, width, height)
@@ -31,7 +26,6 @@ def render_report(result: str | Path) -> str:
     """The HTML page of a run, compare or coalitions folder, or a perfmodel JSON report.
     The same result gives the same bytes (no timestamps)."""
     from fedsim import __version__
-    from fedsim.plots.files import figures_of
 
     path = Path(result)
     content = content_of(path)
