@@ -42,7 +42,8 @@ def _network(scenario: Scenario, names: tuple[str, ...]) -> tuple[np.ndarray, np
     return rtt_s, bw
 
 
-def _generated_jobs(scenario: Scenario, k: int, aff: RunAffinity) -> JobBatch | None:
+def _generated_jobs(scenario: Scenario, k: int, aff: RunAffinity,
+                    busy_usd_per_gpu_h: dict[str, float]) -> JobBatch | None:
     p, table = scenario.providers[k], aff.table
     if p.dnn is None:
         return None
@@ -69,16 +70,13 @@ def _generated_jobs(scenario: Scenario, k: int, aff: RunAffinity) -> JobBatch | 
     )
     if d.configuration is None:
         return batch
-    busy = {g: p.cost.busy_usd_per_unit_h.get(f"gpu:{g}",
-                                              p.cost.idle_usd_per_unit_h.get(f"gpu:{g}", 0.0))
-            for g in p.gpu_pools}  # fmt: skip
     federation: dict[str, int] = {}
     if p.name in scenario.member_names:
         for q in scenario.providers:
             if q.name in scenario.member_names:
                 for g, units in q.gpu_pools.items():
                     federation[g] = max(federation.get(g, 0), units)
-    return choose_configurations(batch, table, d.configuration, p.gpu_pools, busy,
+    return choose_configurations(batch, table, d.configuration, p.gpu_pools, busy_usd_per_gpu_h,
                                  scenario.affinity.reference_gpu,
                                  f"providers[{k}].dnn.configuration", federation,
                                  aff.stated_batch)  # fmt: skip
@@ -195,7 +193,8 @@ def build_world(scenario: Scenario, trust_code: Iterable[str] = ()) -> World:
     job_types = table.job_types
     batches: dict[str, JobBatch] = {}
     for k, p in enumerate(scenario.providers):
-        gen = _generated_jobs(scenario, k, aff)
+        busy_gpu = {g: float(busy[k, resources.index(f"gpu:{g}")]) for g in p.gpu_pools}
+        gen = _generated_jobs(scenario, k, aff, busy_gpu)
         if gen is not None:
             batches[p.name] = gen
     for name, batch in _trace_jobs(scenario, aff.drawable, table).items():
