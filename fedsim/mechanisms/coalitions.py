@@ -2,10 +2,12 @@
 
 v(S) is the welfare LP optimum of ``market.restrict(S)``: only members' demand on
 members' capacity. It is computed without building sub-markets: the cells of the
-grand LP are filtered by a bitmask of members. With HiGHS one model is kept per
-market and each coalition only zeroes the demand and capacity rows of non-members,
-so the dual simplex restarts from the previous basis (bulk evaluation visits the
-coalitions in Gray-code order: each step adds or drops one member).
+grand LP are filtered by a bitmask of members. With ``solver="highs"`` (the default)
+the grand LP is kept in a compiled dense simplex (:mod:`.coalition_simplex`) and each
+coalition only zeroes the demand, capacity and group rows of non-members, so the dual
+simplex restarts from the previous basis (bulk evaluation visits the coalitions in
+Gray-code order: each step adds or drops one member); a coalition it cannot finish
+cleanly is solved by HiGHS. With ``solver="cbc"`` each coalition is its own CBC model.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from fedsim.market.types import Market
-from fedsim.mechanisms.lp import SolveError, cells_matrix, highs_model, run_highs, solve_cells
+from fedsim.mechanisms.lp import cells_matrix, solve_cells
 
 
 def to_mask(members: Iterable[int] | int) -> int:
@@ -67,7 +69,7 @@ class CoalitionValues:
         ).astype(np.int64)
         self._n_demand = n_d
         self._cache: dict[int, float] = {0: 0.0}
-        self._warm = _WarmModel(self) if solver == "highs" else None
+        self._compiled: _CompiledSweep | None = None
 
     @property
     def grand_mask(self) -> int:
@@ -85,17 +87,23 @@ class CoalitionValues:
             value = self._cache[mask] = self._solve(mask)
         return value
 
-    def _solve(self, mask: int, warm: _WarmModel | None = None) -> float:
+    def _solve(self, mask: int) -> float:
+        inside = ((mask >> np.arange(self.n)) & 1).astype(bool)
+        if not (inside[self._owner] & inside[self._host]).any():
+            return 0.0
+        if self.solver == "highs":
+            value = float(self._kernel().values(np.array([mask]))[0])
+            if not np.isnan(value):
+                return value
+        return self._solve_direct(mask)
+
+    def _solve_direct(self, mask: int) -> float:
+        """v(S) from a model of the coalition alone (CBC, or HiGHS when the compiled
+        simplex could not finish)."""
         inside = ((mask >> np.arange(self.n)) & 1).astype(bool)
         sel = inside[self._owner] & inside[self._host]
         if not sel.any():
             return 0.0
-        warm = warm or self._warm
-        if warm is not None:
-            try:
-                return warm.value(inside)
-            except SolveError:
-                warm.reset()  # rebuild next time; answer this one from scratch
         sol = solve_cells(
             self._gain[sel], self._demand_row[sel], self._capacity_row[sel], self._need[sel],
             self._demand, self._capacity, solver=self.solver, group=self._group[sel],
@@ -103,10 +111,22 @@ class CoalitionValues:
         )
         return sol.objective
 
+    def _kernel(self) -> _CompiledSweep:
+        if self._compiled is None:
+            self._compiled = _CompiledSweep(self)
+        return self._compiled
+
     def all(self) -> np.ndarray:
         """``[2**n]`` array of v(S) indexed by bitmask (solves every coalition)."""
-        for k in range(1, 1 << self.n):
-            self(k ^ (k >> 1))  # Gray code: neighbours differ by one member
+        gray = np.arange(1, 1 << self.n)
+        gray ^= gray >> 1  # neighbours differ by one member, so each warm start is close
+        todo = [int(mask) for mask in gray if int(mask) not in self._cache]
+        if todo and self.solver == "highs" and len(self._gain):
+            for mask, value in zip(todo, self._kernel().values(np.array(todo)).tolist(),
+                                   strict=True):
+                self._cache[mask] = value if value == value else self._solve_direct(mask)
+        for mask in todo:
+            self(mask)
         return np.array([self._cache[mask] for mask in range(1 << self.n)])
 
     def standalone(self) -> np.ndarray:
@@ -114,37 +134,33 @@ class CoalitionValues:
         return np.array([self(1 << i) for i in range(self.n)])
 
 
-class _WarmModel:
-    """One HiGHS model of the grand LP; a coalition closes its non-members' rows."""
+class _CompiledSweep:
+    """The grand LP in the compiled simplex's form; keeps its basis between calls."""
 
     def __init__(self, values: CoalitionValues) -> None:
-        self.v = values
-        self.reset()
+        from fedsim.mechanisms import coalition_simplex  # numba: only when v(S) is needed
 
-    def reset(self) -> None:
-        self.highs = None
-        self.open_rows: np.ndarray | None = None
+        v = values
+        self._sweep = coalition_simplex.coalition_sweep
+        a = cells_matrix(v._demand_row, v._capacity_row, v._need, v._n_demand,
+                         len(v._row_upper), v._group, v._share, v._n_demand + len(v._capacity))
+        self._start = np.asarray(a.start, dtype=np.int64)
+        self._index = np.asarray(a.index, dtype=np.int64)
+        self._value = np.asarray(a.value, dtype=float)
+        self._gain = np.asarray(v._gain, dtype=float)
+        self._upper = np.asarray(v._row_upper, dtype=float)
+        self._member = v._row_member
+        self._basic = np.full(len(self._upper), -1, dtype=np.int64)
+        self._binv = np.eye(len(self._upper))
+        # tolerances relative to the data's scale (units and USD/h vary by scenario)
+        self._tol_primal = 1e-9 * max(1.0, float(np.max(self._upper, initial=0.0)))
+        self._tol_dual = 1e-9 * max(1.0, float(np.max(self._gain, initial=0.0)))
 
-    def value(self, inside: np.ndarray) -> float:
-        v = self.v
-        open_rows = inside[v._row_member]
-        if self.highs is None:
-            n_row = len(v._row_upper)
-            a = cells_matrix(v._demand_row, v._capacity_row, v._need, v._n_demand, n_row,
-                             v._group, v._share, v._n_demand + len(v._capacity))
-            self.highs = highs_model(
-                v._gain, a, np.full(n_row, -np.inf), np.where(open_rows, v._row_upper, 0.0),
-                np.zeros(len(v._gain)), np.full(len(v._gain), np.inf), True,
-            )
-        else:
-            changed = np.nonzero(open_rows != self.open_rows)[0]
-            self.highs.changeRowsBounds(
-                len(changed), changed.astype(np.int32), np.full(len(changed), -np.inf),
-                np.where(open_rows[changed], v._row_upper[changed], 0.0),
-            )
-        self.open_rows = open_rows
-        run_highs(self.highs)
-        return float(self.highs.getInfo().objective_function_value)
+    def values(self, masks: np.ndarray) -> np.ndarray:
+        """v(S) of each mask in order; NaN where the kernel gave up."""
+        return self._sweep(self._start, self._index, self._value, self._gain, self._upper,
+                           self._member, np.asarray(masks, dtype=np.int64), self._basic,
+                           self._binv, self._tol_primal, self._tol_dual)
 
 
 def coalition_value(market: Market, members: Iterable[int], solver: str = "highs") -> float:
