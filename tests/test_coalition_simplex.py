@@ -17,6 +17,7 @@ from fedsim.mechanisms import coalitions
 from fedsim.mechanisms.coalitions import CoalitionValues
 from fedsim.mechanisms.conformance import random_market
 from fedsim.mechanisms.examples import gpu_cpu_market
+from fedsim.mechanisms.lp import solve_welfare
 
 
 def _tied(market):
@@ -79,4 +80,14 @@ def test_cbc_values_do_not_use_the_kernel() -> None:
     market = gpu_cpu_market()
     values = CoalitionValues(market, solver="cbc")
     np.testing.assert_allclose(values.all(), [0.0, 13.6, 8.8, 31.2])
+    assert values._compiled is None
+
+
+def test_federations_beyond_int64_masks_use_highs() -> None:
+    # 64 members: a mask no longer fits an int64, so the compiled kernel is bypassed; the
+    # second method is the welfare LP of the two members' own restricted market
+    big = random_market(np.random.default_rng(11), 64, 2, 200)
+    values = CoalitionValues(big)
+    expected = solve_welfare(big.restrict([0, 63])).welfare_usd_per_h
+    assert values({0, 63}) == pytest.approx(expected, rel=1e-9, abs=1e-9)
     assert values._compiled is None

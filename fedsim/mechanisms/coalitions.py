@@ -12,12 +12,15 @@ cleanly is solved by HiGHS. With ``solver="cbc"`` each coalition is its own CBC 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
 
 from fedsim.market.types import Market
 from fedsim.mechanisms.lp import cells_matrix, solve_cells
+
+MAX_COMPILED_MEMBERS = 62  # masks are int64 in the compiled simplex
 
 
 def to_mask(members: Iterable[int] | int) -> int:
@@ -88,19 +91,23 @@ class CoalitionValues:
         return value
 
     def _solve(self, mask: int) -> float:
-        inside = ((mask >> np.arange(self.n)) & 1).astype(bool)
+        inside = self._inside(mask)
         if not (inside[self._owner] & inside[self._host]).any():
             return 0.0
-        if self.solver == "highs":
+        if self._compiled_ok():
             value = float(self._kernel().values(np.array([mask]))[0])
             if not np.isnan(value):
                 return value
         return self._solve_direct(mask)
 
+    def _compiled_ok(self) -> bool:
+        # the kernel takes masks as int64: beyond 62 members they are Python ints only
+        return self.solver == "highs" and self.n <= MAX_COMPILED_MEMBERS
+
     def _solve_direct(self, mask: int) -> float:
         """v(S) from a model of the coalition alone (CBC, or HiGHS when the compiled
         simplex could not finish)."""
-        inside = ((mask >> np.arange(self.n)) & 1).astype(bool)
+        inside = self._inside(mask)
         sel = inside[self._owner] & inside[self._host]
         if not sel.any():
             return 0.0
@@ -110,6 +117,12 @@ class CoalitionValues:
             share=self._share[sel], n_groups=self._n_groups,
         )
         return sol.objective
+
+    def _inside(self, mask: int) -> np.ndarray:
+        """``[n]`` membership of ``mask`` (Python ints: masks of 64+ members fit too)."""
+        if self.n <= MAX_COMPILED_MEMBERS:
+            return ((mask >> np.arange(self.n)) & 1).astype(bool)
+        return np.array([(mask >> i) & 1 for i in range(self.n)], dtype=bool)
 
     def _kernel(self) -> _CompiledSweep:
         if self._compiled is None:
@@ -121,10 +134,10 @@ class CoalitionValues:
         gray = np.arange(1, 1 << self.n)
         gray ^= gray >> 1  # neighbours differ by one member, so each warm start is close
         todo = [int(mask) for mask in gray if int(mask) not in self._cache]
-        if todo and self.solver == "highs" and len(self._gain):
+        if todo and self._compiled_ok() and len(self._gain):
             for mask, value in zip(todo, self._kernel().values(np.array(todo)).tolist(),
                                    strict=True):
-                self._cache[mask] = value if value == value else self._solve_direct(mask)
+                self._cache[mask] = self._solve_direct(mask) if math.isnan(value) else value
         for mask in todo:
             self(mask)
         return np.array([self._cache[mask] for mask in range(1 << self.n)])
