@@ -80,3 +80,23 @@ def test_check_catches_a_broken_mechanism(fault: str, property_name: str) -> Non
 
 def test_conformance_error_is_an_assertion_error() -> None:
     assert issubclass(ConformanceError, AssertionError)
+
+
+@dataclass(frozen=True)
+class _ClockReader:
+    """Promises not to read the clock, then prices by the epoch's parity."""
+
+    name: ClassVar[str] = "clock_reader"
+    summary: ClassVar[str] = "test double"
+    reads_clock: ClassVar[bool] = False
+
+    def clear(self, market: Market) -> Clearing:
+        c = LPWelfare().clear(market)
+        price = np.asarray(c.price_usd_per_unit_h) * (1.0 + market.epoch % 2)
+        return Clearing(c.allocation_units, price, c.transfer_usd_per_h, status=c.status)
+
+
+def test_check_holds_a_clock_free_rule_to_its_promise() -> None:
+    # epoch + 1009 flips the parity, so any market with a positive price shows it
+    with pytest.raises(ConformanceError, match="'clock_reader' fails 'reads_clock = False'"):
+        check(_ClockReader(), n_markets=10, seed=0)

@@ -33,7 +33,7 @@ from fedsim.engine.web_serve import WebServer
 from fedsim.engine.world import World
 from fedsim.errors import AccountingError
 from fedsim.market.types import Clearing, Market
-from fedsim.mechanisms.base import Mechanism
+from fedsim.mechanisms.base import Mechanism, reads_clock
 from fedsim.mechanisms.isolated import Isolated
 from fedsim.mechanisms.lp import SolveError
 
@@ -66,6 +66,8 @@ class Simulation:
         self.progress = progress
         self.observer = observer
         self.fallback = Isolated()
+        self._reuse = not reads_clock(mechanism)  # see Mechanism.reads_clock
+        self._last: tuple[Market, Clearing] | None = None
         self.epoch_s = world.epoch_s
         self.horizon_s = world.horizon_s
         self.n_epochs = world.n_epochs
@@ -160,11 +162,15 @@ class Simulation:
         try:
             if not can_trade(market):
                 clearing = Clearing.empty(market)
+            elif self._last is not None and market.same_but_clock(self._last[0]):
+                clearing = self._last[1]  # a pure function of what did not change
             else:
                 clearing = self.mechanism.clear(market)
                 problem = clearing_problem(market, clearing)
                 if problem is not None:
                     raise SolveError(f"unusable clearing: {problem}")
+                if self._reuse:
+                    self._last = (market, clearing)
             fallback = False
         except Exception as exc:  # a plug-in may raise anything: the run goes on
             detail = str(exc) if isinstance(exc, SolveError) else f"{type(exc).__name__}: {exc}"

@@ -113,6 +113,16 @@ class Market:
             if len(np.unique(self.demand_owner[self.demand_group == g])) > 1:
                 raise ValueError(f"Market.demand_group: group {g} spans several owners")
 
+    def same_but_clock(self, other: Market) -> bool:
+        """Whether ``other`` is this market at another epoch: every name, quantity, cost
+        and epoch length equal, only ``epoch`` and ``t_s`` may differ."""
+        if (self.providers, self.resources, self.demand_labels, self.epoch_s) != (
+            other.providers, other.resources, other.demand_labels, other.epoch_s
+        ):
+            return False
+        return all(np.array_equal(getattr(self, name), getattr(other, name))
+                   for name in _QUANTITIES)
+
     @property
     def n_groups(self) -> int:
         """Groups are numbered ``0 .. n_groups-1`` (some may be empty)."""
@@ -186,6 +196,13 @@ class Market:
             t_s=self.t_s,
             epoch_s=self.epoch_s,
         )
+
+
+_QUANTITIES = (
+    "demand_units", "capacity_units", "demand_owner", "cost_usd_per_unit_h",
+    "demand_value_usd_per_unit_h", "need", "affinity", "wan_cost_usd_per_unit_h",
+    "granularity_units", "demand_group", "group_share",
+)
 
 
 @dataclass(frozen=True)

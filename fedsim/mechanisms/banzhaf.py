@@ -27,6 +27,7 @@ class Banzhaf(ValueRule):
 
     name: ClassVar[str] = "banzhaf"
     summary: ClassVar[str] = "LP allocation; payoffs = normalised Banzhaf value (Mashayekhy 2015)"
+    reads_clock: ClassVar[bool] = True  # sampled beyond exact_max_members, seeded by epoch
 
     def clear(self, market: Market) -> Clearing:
         return clear_by_value(market, self, banzhaf_exact, banzhaf_sampled, normalised=True)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 import numpy as np
 
 from fedsim.market.types import Clearing, Market
-from fedsim.mechanisms.base import Mechanism
+from fedsim.mechanisms.base import Mechanism, reads_clock
 
 TOL = 1e-6
 
@@ -143,8 +144,9 @@ def check(
 
     Checks: allocation within capacity, demand and demand groups (1e-6), non-negative,
     only on feasible cells; finite payments; budget balance when declared; payoffs add up;
-    the market is not mutated; the same market gives the same clearing; the empty
-    market clears. Returns the number of markets checked; raises ``ConformanceError``.
+    the market is not mutated; the same market gives the same clearing (exactly the same
+    at another epoch when the rule declares ``reads_clock = False``); the empty market
+    clears. Returns the number of markets checked; raises ``ConformanceError``.
     """
     rng = np.random.default_rng(seed)
     if markets is None:
@@ -165,6 +167,13 @@ def check(
         for field in ("allocation_units", "price_usd_per_unit_h", "transfer_usd_per_h"):
             if not np.allclose(getattr(clearing, field), getattr(again, field), atol=TOL):
                 raise _fail(mechanism, "deterministic", f"{field} differs on the same market")
+        if not reads_clock(mechanism):  # its promise: the engine reuses its clearings
+            later = mechanism.clear(replace(market, epoch=market.epoch + 1009,
+                                            t_s=market.t_s + 1009 * market.epoch_s))
+            for field in ("allocation_units", "price_usd_per_unit_h", "transfer_usd_per_h"):
+                if not np.array_equal(getattr(clearing, field), getattr(later, field)):
+                    raise _fail(mechanism, "reads_clock = False",
+                                f"{field} differs on the same market at another epoch")
         count += 1
     empty = random_market(rng, 2, 2, 0)
     check_clearing(mechanism, empty, mechanism.clear(empty))

@@ -91,6 +91,7 @@ class DoubleAuction:
 
     name: ClassVar[str] = "double_auction"
     summary: ClassVar[str] = "McAfee trade-reduction double auction on spare capacity"
+    reads_clock: ClassVar[bool] = False
 
     solver: str = "highs"
 

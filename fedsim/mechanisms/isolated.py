@@ -25,6 +25,7 @@ class Isolated:
 
     name: ClassVar[str] = "isolated"
     summary: ClassVar[str] = "each provider serves only its own demand (no trade, no payments)"
+    reads_clock: ClassVar[bool] = False
 
     solver: str = "highs"
 

@@ -45,6 +45,7 @@ class LPWelfare:
 
     name: ClassVar[str] = "lp_welfare"
     summary: ClassVar[str] = "welfare-maximising LP; remote use priced at cost + capacity dual"
+    reads_clock: ClassVar[bool] = False
 
     solver: str = "highs"
 

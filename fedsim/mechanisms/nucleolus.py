@@ -32,6 +32,7 @@ class Nucleolus:
 
     name: ClassVar[str] = "nucleolus"
     summary: ClassVar[str] = "LP allocation; payoffs = nucleolus (least core, then lexicographic)"
+    reads_clock: ClassVar[bool] = False
 
     solver: str = "highs"
     max_members: int = 12

@@ -32,6 +32,7 @@ class PostedPrice:
 
     name: ClassVar[str] = "posted_price"
     summary: ClassVar[str] = "own demand first; outsource to the cheapest peer at cost × (1+markup)"
+    reads_clock: ClassVar[bool] = False
 
     markup: float = 0.2
     solver: str = "highs"

@@ -52,6 +52,7 @@ class Proportional:
 
     name: ClassVar[str] = "proportional"
     summary: ClassVar[str] = "LP allocation; gain over isolated split by contributed capacity"
+    reads_clock: ClassVar[bool] = False
 
     solver: str = "highs"
     weighting: str = "normalised"

@@ -29,6 +29,7 @@ class Shapley(ValueRule):
 
     name: ClassVar[str] = "shapley"
     summary: ClassVar[str] = "LP allocation; payoffs = Shapley value of coalition LP values"
+    reads_clock: ClassVar[bool] = True  # sampled beyond exact_max_members, seeded by epoch
 
     def clear(self, market: Market) -> Clearing:
         return clear_by_value(market, self, shapley_exact, shapley_sampled)

@@ -36,6 +36,7 @@ class Tatonnement:
 
     name: ClassVar[str] = "tatonnement"
     summary: ClassVar[str] = "iterative price adjustment p ← max(c, p + η·excess demand)"
+    reads_clock: ClassVar[bool] = False
 
     step: float = 0.2
     tol: float = 1e-3

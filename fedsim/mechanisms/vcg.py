@@ -34,6 +34,7 @@ class VCG:
 
     name: ClassVar[str] = "vcg"
     summary: ClassVar[str] = "LP allocation; Clarke-pivot payments (truthful, not budget balanced)"
+    reads_clock: ClassVar[bool] = False
 
     solver: str = "highs"
 

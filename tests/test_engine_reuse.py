@@ -1,0 +1,97 @@
+"""An epoch whose market equals the previous one's reuses a clock-free rule's clearing.
+
+A mechanism is a pure function of its ``Market``; one that declares
+``reads_clock = False`` does not look at ``epoch`` or ``t_s``, so the engine may answer
+an identical market with the previous clearing instead of solving again. The run must
+be the same, bit for bit, and the rule asked exactly once per distinct market (counted
+here with a comparison written independently of ``Market.same_but_clock``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from fedsim.api import prepare, run
+from fedsim.config import scenario_from_dict
+from fedsim.engine.clearing_checks import can_trade
+from fedsim.engine.simulation import Simulation
+from fedsim.market.types import Clearing, Market
+from fedsim.mechanisms.lp_welfare import LPWelfare
+from tests.helpers.scenarios import two_provider_dict
+
+CALLS: list[int] = []
+
+
+@dataclass(frozen=True)
+class CountedClockFree:
+    name: ClassVar[str] = "counted_clock_free"
+    summary: ClassVar[str] = "lp_welfare, counting its calls; promises not to read the clock"
+    reads_clock: ClassVar[bool] = False
+
+    def clear(self, market: Market) -> Clearing:
+        CALLS.append(market.epoch)
+        return LPWelfare().clear(market)
+
+
+@dataclass(frozen=True)
+class CountedUndeclared:
+    name: ClassVar[str] = "counted_undeclared"
+    summary: ClassVar[str] = "lp_welfare, counting its calls; says nothing about the clock"
+
+    def clear(self, market: Market) -> Clearing:
+        CALLS.append(market.epoch)
+        return LPWelfare().clear(market)
+
+
+def _equal_but_clock(a: Market, b: Market) -> bool:
+    for f in dataclasses.fields(Market):
+        if f.name in ("epoch", "t_s"):
+            continue
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray):
+            if x.shape != y.shape or not (x == y).all():
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+def _scenario() -> dict:
+    data = two_provider_dict(horizon_s=2 * 86400)
+    for provider in data["providers"]:
+        provider.pop("web", None)  # DNN only: queues often stay the same for an epoch
+    return data
+
+
+def _run(cls: type) -> tuple[object, list[int]]:
+    data = _scenario()
+    name = f"{__name__}:{cls.__name__}"
+    data["federation"]["mechanism"] = {"name": name}
+    CALLS.clear()
+    result = run(scenario_from_dict(data), baseline=False, trust_code=[name])
+    return result, list(CALLS)
+
+
+def test_identical_markets_reuse_the_clearing_and_change_nothing() -> None:
+    reused, reuse_calls = _run(CountedClockFree)
+    asked, asked_calls = _run(CountedUndeclared)
+    markets: list[Market] = []
+    world = prepare(scenario_from_dict(_scenario()), limits=None).world
+    Simulation(world, LPWelfare(), observer=lambda e, m, c: markets.append(m)).run()
+    tradeable = [m for m in markets if can_trade(m)]
+    # a rule that says nothing about the clock is asked at every epoch that can trade
+    assert asked_calls == [m.epoch for m in tradeable]
+    expected, last = [], None
+    for m in tradeable:
+        if last is None or not _equal_but_clock(m, last):
+            expected.append(m.epoch)
+            last = m
+    assert 0 < len(expected) < len(tradeable)  # some epochs really repeat a market
+    assert reuse_calls == expected
+    for table in ("clearings", "ledger", "jobs", "epochs"):
+        pd.testing.assert_frame_equal(getattr(reused, table), getattr(asked, table))
