@@ -18,9 +18,10 @@ import simpy
 
 from fedsim.engine import tables
 from fedsim.engine.clearing_checks import can_trade, clearing_problem
-from fedsim.engine.clock import ARRIVAL, MARKET, ROUND, At, run_until
+from fedsim.engine.clock import ARRIVAL, MARKET, ROUND, At, relaxed_gc, run_until
 from fedsim.engine.dnn import DnnCluster
 from fedsim.engine.events import EventLog
+from fedsim.engine.identities import check_identities
 from fedsim.engine.ledger import Ledger
 from fedsim.engine.local import LocalScheduling
 from fedsim.engine.market_builder import Snapshot, build_snapshot
@@ -31,7 +32,6 @@ from fedsim.engine.tables import RunTables
 from fedsim.engine.web_plan import WebPlanner
 from fedsim.engine.web_serve import WebServer
 from fedsim.engine.world import World
-from fedsim.errors import AccountingError
 from fedsim.market.types import Clearing, Market
 from fedsim.mechanisms.base import Mechanism, reads_clock
 from fedsim.mechanisms.isolated import Isolated
@@ -251,6 +251,10 @@ class Simulation:
     # --- run -------------------------------------------------------------------------------
 
     def run(self) -> RunTables:
+        with relaxed_gc():  # see engine.clock
+            return self._run()
+
+    def _run(self) -> RunTables:
         started = time.perf_counter()
         self._start_arrivals()
         self.searches.start()
@@ -263,7 +267,8 @@ class Simulation:
         self._close_epoch(last, end_s - last * self.epoch_s, end_s)
         self.dnn.settle(end_s)
         self.serverless.settle(end_s)
-        self._check()
+        check_identities(self.ledger, self.dnn, self.world,
+                         self._next_arrival if self.stop_when_done else None)
         wall_s = time.perf_counter() - started
         w = self.world
         return RunTables(
@@ -284,17 +289,3 @@ class Simulation:
         return (self._next_arrival >= self._n_arriving and self.searches.done()
                 and not any(dnn.queued) and not any(dnn.running)
                 and not self.serverless.running())
-
-    def _check(self) -> None:
-        self.ledger.check()
-        if self.dnn.occ.violations:
-            first = self.dnn.occ.violations[0]
-            raise AccountingError(f"pool above capacity or below zero: {first}")
-        counts = self.dnn.counts()
-        arrived = int(np.sum(self.world.jobs.arrival_s < self.horizon_s))
-        if self.stop_when_done:
-            arrived = self._next_arrival
-        arrived += len(self.dnn.jobs) - len(self.world.jobs)  # created by searches
-        total = counts["finished"] + counts["running"] + counts["queued"] + counts["rejected"]
-        if not (counts["arrived"] == arrived == total):
-            raise AccountingError(f"job identity failed: arrived {arrived}, counted {counts}")
