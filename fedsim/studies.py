@@ -88,7 +88,7 @@ def mechanism_params(
     out = {n: (dict(own.params) if n == own.name else {}) for n in names}
     for name, given in (params or {}).items():
         if name not in out:
-            raise FedsimError(f"params: {name!r} is not among the mechanisms compared "
+            raise FedsimError(f"params: {name!r} is not among the mechanisms run "
                               f"({', '.join(names)})")
         if not isinstance(given, Mapping):
             raise FedsimError(f"params[{name!r}]: expected a mapping of parameter names to "
@@ -185,6 +185,7 @@ def coalitions(
     scenario: Scenario | str | Path | Prepared,
     mechanism: str | None = None,
     *,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
     overrides: Iterable[str] = (),
     out: str | Path | None = None,
     workers: int | None = None,
@@ -199,7 +200,9 @@ def coalitions(
     solve the game: v(S), Shapley, Banzhaf, least core, nucleolus, core tests and a
     stable structure (merge-and-split), as ``fedsim coalitions`` does.
 
-    ``out`` and the other keywords as in :func:`compare` (a ``coalitions`` folder)."""
+    ``params`` maps the mechanism to its parameters, over the scenario's own when it is
+    the scenario's mechanism (``{"posted_price": {"markup": 0.5}}``); ``out`` and the
+    other keywords as in :func:`compare` (a ``coalitions`` folder)."""
     from fedsim.analysis.coalition_report import (
         game_lines,
         members_frame,
@@ -216,10 +219,13 @@ def coalitions(
     prepared = prepare(scenario, overrides, trust_code=trust_code, limits=limits)
     sc = prepared.scenario
     runner = make_backend(backend, workers, address)
-    specs = coalition_specs(sc, mechanism, trust_code=prepared.trust_code)
+    name = mechanism or sc.federation.mechanism.name
+    kwargs = mechanism_params(sc, [name], params)[name]
+    specs = coalition_specs(sc, name, kwargs, trust_code=prepared.trust_code)
+    where = (f"--param {name}" if name in (params or {})
+             else "--mechanism" if mechanism else "federation.mechanism")
     for spec in {s.key: s for s in specs.values()}.values():
-        make(spec.mechanism, json.loads(spec.params), prepared.trust_code,
-             where="--mechanism" if mechanism else "federation.mechanism")
+        make(spec.mechanism, json.loads(spec.params), prepared.trust_code, where=where)
     with _output(out, "coalitions") as folder:
         folder.write_text("scenario.yaml", scenario_to_yaml(sc))  # for the report
         members = list(sc.member_names)
@@ -229,7 +235,7 @@ def coalitions(
         values = coalition_values(specs, records)
         solution = solve_game(values, members, grand_payoff(specs, records, members))
         solution["scenario"] = sc.name
-        solution["mechanism"] = mechanism or sc.federation.mechanism.name
+        solution["mechanism"] = name
         solution["seed"] = sc.seed
         table = values_frame(values, members)
         member_table = members_frame(solution)

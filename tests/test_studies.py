@@ -101,7 +101,7 @@ def test_a_foreign_folder_is_refused(scenario: Path, tmp_path: Path, no_runs: No
         ({"mechanisms": ["posted_price"], "params": {"posted_price": {"markupp": 1}}},
          "unknown parameter(s) markupp"),
         ({"mechanisms": ["shapley"], "params": {"posted_price": {"markup": 1}}},
-         "'posted_price' is not among the mechanisms compared"),
+         "'posted_price' is not among the mechanisms run"),
         ({"mechanisms": ["shapley"], "workers": 0}, "--workers must be >= 1"),
     ],
 )
@@ -136,4 +136,37 @@ def test_coalitions_unknown_mechanism_fails_before_any_run(
 ) -> None:
     with pytest.raises(FedsimError, match="unknown mechanism 'no_such_rule'"):
         fedsim.coalitions(scenario, "no_such_rule", workers=1)
+    assert temp_dirs == []
+
+
+def test_coalitions_take_the_mechanisms_parameters(scenario: Path, tmp_path: Path) -> None:
+    # at a thousandfold markup no remote placement is worth its price, so the grand
+    # federation trades nothing: v(N) = v({gpu_rich}) + v({cpu_rich}) (without the
+    # markup it trades and is worth more); the CLI's --param gives the same game
+    game = fedsim.coalitions(scenario, "posted_price", workers=1,
+                             params={"posted_price": {"markup": 1000.0}})
+    value = dict(zip(game.values["coalition"], game.values["value_usd"], strict=True))
+    assert value["gpu_rich+cpu_rich"] == pytest.approx(value["gpu_rich"] + value["cpu_rich"],
+                                                       rel=1e-12)
+    free = fedsim.coalitions(scenario, "posted_price", workers=1,
+                             params={"posted_price": {"markup": 0.0}})
+    traded = dict(zip(free.values["coalition"], free.values["value_usd"], strict=True))
+    assert traded["gpu_rich+cpu_rich"] > value["gpu_rich+cpu_rich"] + 1.0
+    out = tmp_path / "game"
+    main(["coalitions", str(scenario), "--mechanism", "posted_price", "--param",
+          "posted_price.markup=1000", "--workers", "1", "--out", str(out), "-q"])
+    assert json.loads((out / "solution.json").read_text()) == game.solution
+
+
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [({"posted_price": {"markupp": 1}}, "unknown parameter(s) markupp"),
+     ({"lp_welfare": {"solver": "cbc"}}, "'lp_welfare' is not among the mechanisms run")],
+)
+def test_coalitions_parameter_mistakes_fail_before_any_run(
+    scenario: Path, temp_dirs: list[Path], no_runs: None, params: dict, fragment: str
+) -> None:
+    with pytest.raises(FedsimError) as exc:
+        fedsim.coalitions(scenario, "posted_price", params=params, workers=1)
+    assert fragment in str(exc.value)
     assert temp_dirs == []

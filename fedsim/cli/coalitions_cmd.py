@@ -19,6 +19,9 @@ MAX_PRINTED_COALITIONS = 64
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--mechanism", default=None,
               help="Mechanism inside each coalition (default: the scenario's).")
+@click.option("--param", "param_texts", multiple=True, metavar="MECH.KEY=VALUE",
+              help="The mechanism's parameter, e.g. --param posted_price.markup=0.5 "
+                   "(repeatable).")
 @click.option("--workers", type=int, default=None, help="Parallel runs (default: CPU count).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output directory (default: results/<scenario name>-coalitions).")
@@ -26,7 +29,8 @@ MAX_PRINTED_COALITIONS = 64
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @backend_options
 def coalitions(
-    scenario: Path, mechanism: str | None, workers: int | None, out: Path | None,
+    scenario: Path, mechanism: str | None, param_texts: tuple[str, ...],
+    workers: int | None, out: Path | None,
     overrides: tuple[str, ...], trust_code: tuple[str, ...], max_memory_gb: float | None,
     max_cpu_h: float, quiet: bool, backend: str, address: str | None,
 ) -> None:
@@ -38,9 +42,13 @@ def coalitions(
 
     prepared = prepare(scenario, overrides, trust_code=trust_code,
                        limits=run_limits(max_memory_gb, max_cpu_h))
+    from fedsim.cli.compare_cmd import parse_params
+
+    name = mechanism or prepared.scenario.federation.mechanism.name
+    params = parse_params(param_texts, [name])
     folder = out or Path("results") / f"{prepared.scenario.name}-coalitions"
-    result = run_coalitions(prepared, mechanism, out=folder, workers=workers, backend=backend,
-                            address=address, progress=not quiet)
+    result = run_coalitions(prepared, mechanism, params=params, out=folder, workers=workers,
+                            backend=backend, address=address, progress=not quiet)
     print_game(result)
     click.echo(f"{result.runs_ran} runs done, {result.runs_reused} reused; "
                f"results written to {folder}")

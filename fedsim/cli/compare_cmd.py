@@ -84,14 +84,14 @@ def compare(
 
 
 def parse_params(texts: tuple[str, ...], names: list[str]) -> dict[str, dict[str, object]]:
-    """``--param`` options as mechanism -> {key: value}, each for a compared mechanism."""
+    """``--param`` options as mechanism -> {key: value}, each for a mechanism that runs."""
     from fedsim.errors import FedsimError
 
     params: dict[str, dict[str, object]] = {}
     for text in texts:
         name, key, value = parse_param(text)
         if name not in names:
-            raise FedsimError(f"--param {text}: {name!r} is not among the mechanisms compared "
+            raise FedsimError(f"--param {text}: {name!r} is not among the mechanisms run "
                               f"({', '.join(names)})")
         params.setdefault(name, {})[key] = value
     return params
