@@ -97,6 +97,18 @@ def mechanism_params(
     return out
 
 
+def _check_mechanisms(kwargs: Mapping[str, Mapping[str, Any]],
+                      params: Mapping[str, Any] | None, trust_code: tuple[str, ...],
+                      where: str) -> None:
+    """Unknown names and bad parameters fail before any run; an error names ``--param
+    NAME`` when the caller gave that mechanism's parameters, else ``where``."""
+    from fedsim.mechanisms import make
+
+    for name, given in kwargs.items():
+        make(name, given, trust_code, where=f"--param {name}" if name in (params or {})
+             else where)
+
+
 @contextmanager
 def _output(out: str | Path | None, kind: str) -> Iterator[OwnedDir]:
     """``out`` claimed as a fedsim output of ``kind`` (new, empty or its own earlier one;
@@ -145,7 +157,6 @@ def compare(
     from fedsim.analysis.compare_report import per_seed_table, summary_table
     from fedsim.api import prepare
     from fedsim.config.loader import scenario_to_yaml
-    from fedsim.mechanisms import make
     from fedsim.sweeps import RunSpec, make_backend, run_specs
 
     check_seeds(seeds)
@@ -153,9 +164,7 @@ def compare(
     sc = prepared.scenario
     names = order_mechanisms(mechanisms)
     kwargs = mechanism_params(sc, names, params)
-    for name in names:  # unknown names and bad parameters fail before any run
-        where = f"--param {name}" if name in (params or {}) else "--mechanisms"
-        make(name, kwargs[name], prepared.trust_code, where=where)
+    _check_mechanisms(kwargs, params, prepared.trust_code, "--mechanisms")
     runner = make_backend(backend, workers, address)
     with _output(out, "compare") as folder:
         folder.write_text("scenario.yaml", scenario_to_yaml(sc))  # for the report
@@ -211,7 +220,6 @@ def coalitions(
     )
     from fedsim.api import prepare
     from fedsim.config.loader import scenario_to_yaml
-    from fedsim.mechanisms import make
     from fedsim.sweeps import make_backend, run_specs
     from fedsim.sweeps.coalitions import coalition_specs, coalition_values, grand_payoff
     from fedsim.sweeps.store import json_safe
@@ -220,12 +228,10 @@ def coalitions(
     sc = prepared.scenario
     runner = make_backend(backend, workers, address)
     name = mechanism or sc.federation.mechanism.name
-    kwargs = mechanism_params(sc, [name], params)[name]
-    specs = coalition_specs(sc, name, kwargs, trust_code=prepared.trust_code)
-    where = (f"--param {name}" if name in (params or {})
-             else "--mechanism" if mechanism else "federation.mechanism")
-    for spec in {s.key: s for s in specs.values()}.values():
-        make(spec.mechanism, json.loads(spec.params), prepared.trust_code, where=where)
+    kwargs = mechanism_params(sc, [name], params)
+    _check_mechanisms(kwargs, params, prepared.trust_code,
+                      "--mechanism" if mechanism else "federation.mechanism")
+    specs = coalition_specs(sc, name, kwargs[name], trust_code=prepared.trust_code)
     with _output(out, "coalitions") as folder:
         folder.write_text("scenario.yaml", scenario_to_yaml(sc))  # for the report
         members = list(sc.member_names)

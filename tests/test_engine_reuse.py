@@ -95,3 +95,16 @@ def test_identical_markets_reuse_the_clearing_and_change_nothing() -> None:
     assert reuse_calls == expected
     for table in ("clearings", "ledger", "jobs", "epochs"):
         pd.testing.assert_frame_equal(getattr(reused, table), getattr(asked, table))
+
+
+def test_same_but_clock_looks_at_every_field_but_epoch_and_time() -> None:
+    from fedsim.mechanisms.conformance import random_market
+
+    market = random_market(np.random.default_rng(5), 3, 2, 6, epoch=4)
+    assert market.same_but_clock(dataclasses.replace(market, epoch=99, t_s=1e6))
+    labels = ("renamed", *market.demand_labels[1:])
+    assert not market.same_but_clock(dataclasses.replace(market, demand_labels=labels))
+    assert not market.same_but_clock(dataclasses.replace(market, epoch_s=60.0))
+    units = np.array(market.demand_units, copy=True)
+    units[0] += 1.0
+    assert not market.same_but_clock(dataclasses.replace(market, demand_units=units))

@@ -16,7 +16,7 @@ so the LP optimum is a welfare *rate* (USD/h); multiply by ``epoch_h`` for USD.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 
 import numpy as np
@@ -116,12 +116,14 @@ class Market:
     def same_but_clock(self, other: Market) -> bool:
         """Whether ``other`` is this market at another epoch: every name, quantity, cost
         and epoch length equal, only ``epoch`` and ``t_s`` may differ."""
-        if (self.providers, self.resources, self.demand_labels, self.epoch_s) != (
-            other.providers, other.resources, other.demand_labels, other.epoch_s
-        ):
-            return False
-        return all(np.array_equal(getattr(self, name), getattr(other, name))
-                   for name in _QUANTITIES)
+        for name in _ALL_BUT_CLOCK:  # every field, so that a new one cannot be missed
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if isinstance(mine, np.ndarray):
+                if not np.array_equal(mine, theirs):
+                    return False
+            elif mine != theirs:
+                return False
+        return True
 
     @property
     def n_groups(self) -> int:
@@ -198,11 +200,7 @@ class Market:
         )
 
 
-_QUANTITIES = (
-    "demand_units", "capacity_units", "demand_owner", "cost_usd_per_unit_h",
-    "demand_value_usd_per_unit_h", "need", "affinity", "wan_cost_usd_per_unit_h",
-    "granularity_units", "demand_group", "group_share",
-)
+_ALL_BUT_CLOCK = tuple(f.name for f in fields(Market) if f.name not in ("epoch", "t_s"))
 
 
 @dataclass(frozen=True)

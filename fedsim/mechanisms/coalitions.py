@@ -138,8 +138,9 @@ class CoalitionValues:
             for mask, value in zip(todo, self._kernel().values(np.array(todo)).tolist(),
                                    strict=True):
                 self._cache[mask] = self._solve_direct(mask) if math.isnan(value) else value
-        for mask in todo:
-            self(mask)
+        else:
+            for mask in todo:
+                self(mask)
         return np.array([self._cache[mask] for mask in range(1 << self.n)])
 
     def standalone(self) -> np.ndarray:
