@@ -108,3 +108,25 @@ def test_same_but_clock_looks_at_every_field_but_epoch_and_time() -> None:
     units = np.array(market.demand_units, copy=True)
     units[0] += 1.0
     assert not market.same_but_clock(dataclasses.replace(market, demand_units=units))
+
+
+def test_a_market_of_one_member_is_not_cleared() -> None:
+    # Nobody to trade with: whatever the rule planned, the member's own GPUs are its local
+    # scheduler's, so the engine does not ask the rule, even in epochs where the member's
+    # queued jobs could use its free GPUs (counted here independently of can_trade):
+    # arrivals wait for the next hourly round while GPUs are free.
+    data = _scenario()
+    data["providers"] = data["providers"][:1]
+    data["local_scheduler"] = {"name": "srtf", "round_s": 3600}
+    markets: list[Market] = []
+    world = prepare(scenario_from_dict(data), limits=None).world
+    Simulation(world, LPWelfare(), observer=lambda e, m, c: markets.append(m)).run()
+    usable = [m for m in markets if m.n_demand and np.any(
+        (m.affinity > 0) & (m.need[:, None, :] > 0) & (m.capacity_units[None] > 0))]
+    assert usable  # there was something a one-member "market" could have planned
+    name = f"{__name__}:CountedUndeclared"
+    data["federation"]["mechanism"] = {"name": name}
+    CALLS.clear()
+    result = run(scenario_from_dict(data), baseline=False, trust_code=[name])
+    assert CALLS == []
+    assert set(result.epochs["status"]) == {"empty"}

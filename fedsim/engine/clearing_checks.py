@@ -32,9 +32,13 @@ def clearing_problem(market: Market, clearing: Clearing) -> str | None:
 
 
 def can_trade(market: Market) -> bool:
-    """Whether some demand class could use some free capacity. If none can, every
-    allocation is empty and every coalition is worth 0, so no rule can do anything."""
-    if market.n_demand == 0:
+    """Whether some demand class could use some free capacity of a federation of at least
+    two members. If none can, every allocation is empty and every coalition is worth 0,
+    so no rule can do anything. A market of one member has nobody to trade with: its
+    clearing could only plan the member's own GPUs, which its local scheduler runs
+    (``placement``), so the engine does not ask the rule (a Gavel-style single
+    datacenter spent 8% of its run clearing markets nothing came of)."""
+    if market.n_demand == 0 or market.n_providers < 2:
         return False
     usable = (market.affinity > 0) & (market.need[:, None, :] > 0)
     return bool(np.any(usable & (market.capacity_units[None, :, :] > 0)))

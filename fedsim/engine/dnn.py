@@ -157,9 +157,11 @@ class DnnCluster:
             del waiting[bisect_left(waiting, j)]
             self.waiting_ref_s[key] -= jobs.remaining_ref_s[j]
 
-    def start(self, j: int, host: int, g: int, t_s: float, price_usd_per_gpu_h: float) -> None:
+    def start(self, j: int, host: int, g: int, t_s: float, price_usd_per_gpu_h: float,
+              queued: bool = True) -> None:
         """Job ``j`` starts (or resumes) a stint on ``host``'s GPU type ``g``. A remote
-        host first receives the data; a resumed job first restores its checkpoint."""
+        host first receives the data; a resumed job first restores its checkpoint.
+        ``queued=False``: it was stopped at this same instant with ``requeue=False``."""
         jobs = self.jobs
         o, n = jobs.owner[j], jobs.n_gpus[j]
         w = self.world
@@ -174,8 +176,9 @@ class DnnCluster:
         if n_fn:  # its stage functions start cold with every stint
             delay_s += jobs.function_cold_s[j]
             self.functions_in_use[o] += n_fn
-        self.dequeue(o, j)
-        self.billing.waited(j, t_s)
+        if queued:
+            self.dequeue(o, j)
+            self.billing.waited(j, t_s)
         self.occ.hold(host, g, n, t_s, guest=host != o)
         self.running[host][j] = None
         jobs.status[j] = JobStatus.RUNNING
@@ -216,8 +219,11 @@ class DnnCluster:
         jobs.time_on_type_s[j * jobs.n_types + jobs.gpu[j]] += held_s
         return done
 
-    def preempt(self, j: int, t_s: float) -> None:
-        """Stop job ``j``'s stint: it keeps the work done and waits at its owner."""
+    def preempt(self, j: int, t_s: float, requeue: bool = True) -> None:
+        """Stop job ``j``'s stint: it keeps the work done and waits at its owner.
+        ``requeue=False`` when it starts again at this instant (a move to another GPU
+        type): it would leave the queue as it joined it, after a wait of 0 s, so it skips
+        the queue (its bookkeeping is most of a round's cost when every job moves)."""
         jobs = self.jobs
         host, g, o, n = jobs.host[j], jobs.gpu[j], jobs.owner[j], jobs.n_gpus[j]
         self._end_stint(j, t_s, finished=False)
@@ -228,7 +234,8 @@ class DnnCluster:
         jobs.preemptions[j] += 1
         jobs.queued_since_s[j] = t_s
         jobs.version[j] += 1  # its pending finish event is now stale
-        self.enqueue(o, j)
+        if requeue:
+            self.enqueue(o, j)
         self._log((t_s, "preempt", j, o, host, g, n))
 
     def _on_finish(self, event: Any) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -28,9 +28,10 @@ from fedsim.engine.world import World
 from fedsim.schedulers.base import NOT_RUNNING, ClusterSnapshot, Decision, decision_problem
 from fedsim.schedulers.fifo import Fifo
 
-Start = Callable[[int, int, int, float, float], None]  # (job, host, gpu type, t_s, price)
+# (job, host, gpu type, t_s, price, whether it waits in the queue now)
+Start = Callable[[int, int, int, float, float, bool], None]
 Due = Callable[[int, float], None]  # (provider, until_s): schedule completions up to then
-Stop = Callable[[int, float], None]  # (job, t_s): preempt
+Stop = Callable[[int, float, bool], None]  # (job, t_s, whether it waits): preempt
 Failed = Callable[[float, int, str], None]  # (t_s, provider, why)
 
 
@@ -110,7 +111,7 @@ class LocalScheduling:
                 break
             else:
                 return
-            self.start(j, i, best, t_s, 0.0)  # changes the queue: scan it again
+            self.start(j, i, best, t_s, 0.0, True)  # changes the queue: scan it again
 
     # --- the pure function ----------------------------------------------------------------
 
@@ -121,13 +122,13 @@ class LocalScheduling:
             cached = self._ref_cache[key] = self.world.ref_steps_per_s(job_type, n_gpus)
         return cached
 
-    def _static(self, i: int, ids: list[int]) -> dict[str, np.ndarray]:
-        """What does not change while a job waits or runs (cached while the provider's set
-        of jobs stays the same, which is most rounds)."""
+    def _static(self, i: int, ids: list[int]) -> _Static:
+        """What does not change while a job waits or runs, and the gathers over ``ids``
+        (cached while the provider's set of jobs stays the same, which is most rounds)."""
         key = tuple(ids)
         cached = self._static_cache[i]
-        if cached is not None and cached[0] == key:
-            return cached[1]
+        if cached is not None and cached.key == key:
+            return cached
         jobs, n_g, n = self.jobs, len(self.world.gpu_types), len(ids)
         slow = np.array([jobs.slow[j] for j in ids], dtype=float).reshape(n, n_g)
         with np.errstate(divide="ignore"):
@@ -147,8 +148,10 @@ class LocalScheduling:
         }
         for a in arrays.values():
             a.setflags(write=False)
-        self._static_cache[i] = (key, arrays, slow)
-        return arrays
+        cached = _Static(key, arrays, slow, _gather(ids),
+                         _gather([j * n_g + g for j in ids for g in range(n_g)]))
+        self._static_cache[i] = cached
+        return cached
 
     def snapshot(self, i: int, t_s: float) -> ClusterSnapshot:
         """What provider ``i``'s scheduler sees at ``t_s``."""
@@ -158,24 +161,23 @@ class LocalScheduling:
                      + [j for j in self.queued[i] if fits_home[j]])
         n = len(ids)
         static = self._static(i, ids)
-        take = _gather(ids)
-        running = np.array(take(jobs.status), dtype=np.int64) == JobStatus.RUNNING
-        running_on = np.where(running, np.array(take(jobs.gpu), dtype=np.int64), NOT_RUNNING)
-        on_type_s = jobs.time_on_type_s
-        on_type = np.array([on_type_s[j * n_g:(j + 1) * n_g] for j in ids],
-                           dtype=float).reshape(n, n_g)
+        arrays, take = static.arrays, static.take
+        running = JobStatus.RUNNING
+        gpu_of = [g if st == running else NOT_RUNNING
+                  for st, g in zip(take(jobs.status), take(jobs.gpu), strict=True)]
+        running_on = np.array(gpu_of, dtype=np.int64)
+        on_type = np.array(static.take_types(jobs.time_on_type_s), dtype=float).reshape(n, n_g)
         attained = np.array(take(jobs.attained_gpu_s), dtype=float)
         remaining = np.array(take(jobs.remaining_ref_s), dtype=float)
-        run = np.flatnonzero(running_on >= 0)
-        if len(run):  # count the current stints too
-            on = [ids[k] for k in run.tolist()]
+        run = [k for k, g in enumerate(gpu_of) if g >= 0]
+        if run:  # count the current stints too
+            on = [ids[k] for k in run]
             g = running_on[run]
             held_s = t_s - np.array([jobs.stint_start_s[j] for j in on])
             ran_s = t_s - np.array([jobs.progress_from_s[j] for j in on])
-            attained[run] += static["n_gpus"][run] * held_s
+            attained[run] += arrays["n_gpus"][run] * held_s
             on_type[run, g] += held_s
-            done = np.minimum(np.maximum(ran_s, 0.0) / self._static_cache[i][2][run, g],
-                              remaining[run])
+            done = np.minimum(np.maximum(ran_s, 0.0) / static.slow[run, g], remaining[run])
             remaining[run] -= done
         return ClusterSnapshot.of_arrays(
             provider=w.providers[i],
@@ -188,10 +190,10 @@ class LocalScheduling:
             running_on=running_on,
             attained_gpu_s=attained,
             time_on_type_s=on_type,
-            waited_s=t_s - static["arrival_s"],
+            waited_s=t_s - arrays["arrival_s"],
             remaining_ref_s=remaining,
             memory=self._memory[i],
-            **static,
+            **arrays,
         )
 
     def decide(self, i: int, t_s: float) -> None:
@@ -214,17 +216,26 @@ class LocalScheduling:
             self.failed(t_s, i, problem)
         else:
             self._memory[i] = decision.memory
-            new = decision.gpu
-            changed = np.flatnonzero(new != snap.running_on).tolist()
-            jobs_ids = snap.job.tolist()
+            changed = np.flatnonzero(decision.gpu != snap.running_on).tolist()
+            job, new, was = snap.job.tolist(), decision.gpu.tolist(), snap.running_on.tolist()
+            # stops first, so that freed GPUs can be reused; a job moved to another type
+            # skips the queue (it would leave it at this instant)
             for k in changed:
-                if snap.running_on[k] >= 0:
-                    self.stop(jobs_ids[k], t_s)
+                if was[k] >= 0:
+                    self.stop(job[k], t_s, new[k] < 0)
             for k in changed:
                 if new[k] >= 0:
-                    self.start(jobs_ids[k], i, int(new[k]), t_s, 0.0)
+                    self.start(job[k], i, new[k], t_s, 0.0, was[k] < 0)
         if self.round_s[i] > 0.0:
             self.due(i, self.next_decision_s[i])
+
+
+class _Static(NamedTuple):
+    key: tuple[int, ...]  # the provider's jobs, sorted
+    arrays: dict[str, np.ndarray]  # the snapshot's fields that do not change
+    slow: np.ndarray  # [j, g] seconds per reference second
+    take: Callable[[list], Sequence]  # values[j] for each job
+    take_types: Callable[[list], Sequence]  # the jobs' rows of JobState.time_on_type_s
 
 
 def _gather(ids: list[int]) -> Callable[[list], Sequence]:

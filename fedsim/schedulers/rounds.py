@@ -79,23 +79,14 @@ class RoundsConfig:
             raise ValueError(f"reset_interval_s must be >= 0, got {self.reset_interval_s}")
 
 
-def _type_order(snap: ClusterSnapshot, shuffle: bool) -> np.ndarray:
-    """Fastest type first (mean speed over the jobs, then name: v100, p100, k80 for
-    Gavel's table), or a permutation drawn from the round number."""
-    if shuffle:  # a uniformly random order per round, reproducible (CRC is too regular)
-        k = round(snap.t_s / snap.round_s) if snap.round_s > 0 else 0
-        keys = [hashlib.blake2b(f"{snap.provider}/{k}/{g}".encode(), digest_size=8).digest()
-                for g in snap.gpu_types]
-        return np.array(sorted(range(len(keys)), key=keys.__getitem__))
-    # a handful of types: plain Python sorts them faster than numpy's string arrays
-    mean = (snap.speed.sum(axis=0) / snap.n_jobs).tolist() if snap.n_jobs else \
-        [0.0] * snap.n_types
-    names = snap.gpu_types
-    by_name = sorted(range(len(names)), key=names.__getitem__)
-    rank = [0] * len(names)
-    for r, g in enumerate(by_name):
-        rank[g] = r
-    return np.array(sorted(range(len(names)), key=lambda g: (-mean[g], -rank[g])))
+def _shuffled_types(snap: ClusterSnapshot) -> np.ndarray:
+    """A uniformly random order of the types per round, reproducible from the provider
+    and the round number (CRC is too regular). Unshuffled, the kernel visits the
+    fastest first: mean speed over the jobs, then name (v100, p100, k80 for Gavel's)."""
+    k = round(snap.t_s / snap.round_s) if snap.round_s > 0 else 0
+    keys = [hashlib.blake2b(f"{snap.provider}/{k}/{g}".encode(), digest_size=8).digest()
+            for g in snap.gpu_types]
+    return np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
 
 
 def decide(snap: ClusterSnapshot, allocate: Allocate, cfg: RoundsConfig) -> Decision:
@@ -127,49 +118,17 @@ def decide(snap: ClusterSnapshot, allocate: Allocate, cfg: RoundsConfig) -> Deci
 
 
 def _place(snap: ClusterSnapshot, mem: RoundsMemory, cfg: RoundsConfig) -> np.ndarray:
-    n_j, n_g = snap.n_jobs, snap.n_types
-    rows = mem.rows_of(snap.job)
-    allocated = rows >= 0
-    x = np.zeros((n_j, n_g))
-    ran = np.zeros((n_j, n_g))
-    deficit = np.zeros((n_j, n_g))
-    r = rows[allocated]
-    x[allocated] = mem.x[r]
-    ran[allocated] = snap.time_on_type_s[allocated] - mem.ran_at_reset[r]
-    deficit[allocated] = mem.deficit[r]
-    half = snap.round_s / 2.0
-    share = half + ran
-    total = half * mem.n_at_reset + ran[allocated].sum(axis=0)
-    # (divisions only where the divisor is positive: no warnings to silence)
-    f = np.divide(share, total[None, :], out=np.zeros_like(share),
-                  where=np.broadcast_to(total[None, :] > 0, share.shape))
-    priority = np.divide(x, f, out=x * 1e9, where=f > 0)
-    runnable = snap.runnable
-    priority = np.where(allocated[:, None] & (x > 0) & runnable, priority, 0.0)
-    gpu = np.full(n_j, NOT_RUNNING, dtype=np.int64)
-    free = snap.capacity.tolist()
-    taken = np.zeros(n_j, dtype=bool)
-    gangs = snap.n_gpus.tolist()
-    single = bool(np.all(snap.n_gpus == 1))
-    run_here = allocated | (not cfg.hold_unallocated)
-    index = np.arange(n_j)
-    for g in _type_order(snap, cfg.shuffle_types).tolist():
-        order = np.lexsort((index, -x[:, g], -deficit[:, g], -priority[:, g]))
-        order = order[runnable[order, g] & ~taken[order]]  # the only candidates here
-        room = free[g]
-        if single:  # one GPU each: the first `room` candidates, no skipping
-            chosen = order[: max(room, 0)]
-            room -= len(chosen)
-        else:
-            here = []
-            for k in order.tolist():
-                if room <= 0:
-                    break
-                if gangs[k] <= room:  # a gang that does not fit is skipped: others backfill
-                    here.append(k)
-                    room -= gangs[k]
-            chosen = np.array(here, dtype=np.int64)
-        free[g] = room
-        taken[chosen] = True
-        gpu[chosen[run_here[chosen]]] = g
-    return gpu
+    """Whole gangs by priority, type by type (the compiled pass in ``rounds_kernel``)."""
+    from fedsim.schedulers.rounds_kernel import place  # numba: only round-based runs
+
+    if snap.n_jobs == 0:
+        return np.full(0, NOT_RUNNING, dtype=np.int64)
+    names = snap.gpu_types
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+    given = _shuffled_types(snap) if cfg.shuffle_types else np.empty(0, dtype=np.int64)
+    c = np.ascontiguousarray
+    return place(c(snap.job), c(mem.jobs), c(mem.x, dtype=float), c(mem.ran_at_reset),
+                 c(mem.deficit), int(mem.n_at_reset), c(snap.time_on_type_s),
+                 snap.round_s / 2.0, c(snap.speed), c(snap.n_gpus), c(snap.pool),
+                 c(snap.guest_held), rank, given, bool(cfg.hold_unallocated))
