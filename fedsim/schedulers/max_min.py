@@ -9,7 +9,7 @@ import numpy as np
 
 from fedsim.schedulers.allocation import max_min_share
 from fedsim.schedulers.base import ClusterSnapshot, Decision
-from fedsim.schedulers.rounds import RoundsConfig, decide
+from fedsim.schedulers.rounds import RoundsConfig, allocation_key, decide
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,10 @@ class MaxMinFairness:
         def allocate(s: ClusterSnapshot) -> np.ndarray:
             return max_min_share(self.throughput(s), s.n_gpus, s.capacity)
 
-        return decide(snap, allocate, self._config())
+        def key(s: ClusterSnapshot) -> bytes:  # all max_min_share reads
+            return allocation_key(self.throughput(s), s.n_gpus, s.capacity)
+
+        return decide(snap, allocate, self._config(), key)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,9 @@ import numpy as np
 from fedsim.schedulers.base import NOT_RUNNING, ClusterSnapshot, Decision
 
 Allocate = Callable[[ClusterSnapshot], np.ndarray]  # snapshot -> x[j, g]
+# snapshot -> everything its allocation depends on, as bytes (equal bytes: equal allocation)
+AllocationKey = Callable[[ClusterSnapshot], bytes]
+RECENT_ALLOCATIONS = 64  # allocations the memory keeps for reuse
 NEVER = -math.inf
 
 
@@ -51,6 +54,8 @@ class RoundsMemory:
     deficit: np.ndarray  # [k, g]
     active: np.ndarray  # the job ids of the previous decision
     pending: bool  # jobs arrived or left since the last reset
+    # the last few allocations by their inputs, most recent first (see ``decide``)
+    recent: tuple[tuple[bytes, np.ndarray], ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("jobs", "x", "ran_at_reset", "deficit", "active"):
@@ -89,8 +94,37 @@ def _shuffled_types(snap: ClusterSnapshot) -> np.ndarray:
     return np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
 
 
-def decide(snap: ClusterSnapshot, allocate: Allocate, cfg: RoundsConfig) -> Decision:
-    """One round: reset the allocation if due, then place whole gangs by priority."""
+def allocation_key(*arrays: np.ndarray) -> bytes:
+    """The bytes of ``arrays`` with their shapes and types: an ``AllocationKey``'s value."""
+    return b"".join(repr((a.shape, a.dtype.str)).encode() + np.ascontiguousarray(a).tobytes()
+                    for a in arrays)
+
+
+def _allocation(snap: ClusterSnapshot, allocate: Allocate, key: AllocationKey | None,
+                recent: tuple[tuple[bytes, np.ndarray], ...]
+                ) -> tuple[np.ndarray, tuple[tuple[bytes, np.ndarray], ...]]:
+    """``allocate(snap)``, or the same allocation kept from a reset with the same inputs."""
+    if key is None:
+        return allocate(snap), ()
+    k = key(snap)
+    for i, (seen, x) in enumerate(recent):
+        if seen == k:
+            return x, ((seen, x), *recent[:i], *recent[i + 1:])
+    x = np.array(allocate(snap), dtype=float)
+    x.setflags(write=False)
+    return x, ((k, x), *recent[:RECENT_ALLOCATIONS - 1])
+
+
+def decide(snap: ClusterSnapshot, allocate: Allocate, cfg: RoundsConfig,
+           key: AllocationKey | None = None) -> Decision:
+    """One round: reset the allocation if due, then place whole gangs by priority.
+
+    ``key``, when the policy gives one, says what its allocation depends on: a reset
+    whose inputs equal one of the last ``RECENT_ALLOCATIONS`` resets' takes that
+    allocation instead of solving again (the same numbers: the solver is
+    deterministic). Inputs repeat whenever the allocation depends on few things, e.g.
+    heterogeneity-agnostic max-min over jobs of equal gangs, which depends on the
+    number of jobs alone."""
     mem: RoundsMemory | None = snap.memory if isinstance(snap.memory, RoundsMemory) else None
     n_g = snap.n_types
     empty = np.zeros((0, n_g))
@@ -109,11 +143,13 @@ def decide(snap: ClusterSnapshot, allocate: Allocate, cfg: RoundsConfig) -> Deci
         deficit = np.zeros((snap.n_jobs, n_g))
         r = rows[old]
         deficit[old] = mem.deficit[r] + mem.x[r] * elapsed - (ran_now[old] - mem.ran_at_reset[r])
-        x = allocate(snap) if snap.n_jobs else empty
-        mem = RoundsMemory(snap.t_s, active, x, ran_now, snap.n_jobs, deficit, active, False)
+        x, recent = _allocation(snap, allocate, key, mem.recent) if snap.n_jobs else \
+            (empty, mem.recent)
+        mem = RoundsMemory(snap.t_s, active, x, ran_now, snap.n_jobs, deficit, active, False,
+                           recent)
     else:
         mem = RoundsMemory(mem.reset_t_s, mem.jobs, mem.x, mem.ran_at_reset, mem.n_at_reset,
-                           mem.deficit, active, pending)
+                           mem.deficit, active, pending, mem.recent)
     return Decision(_place(snap, mem, cfg), memory=mem)
 
 
