@@ -148,8 +148,8 @@ class LocalScheduling:
         }
         for a in arrays.values():
             a.setflags(write=False)
-        cached = _Static(key, arrays, slow, _gather(ids),
-                         _gather([j * n_g + g for j in ids for g in range(n_g)]))
+        rows = (arrays["job"][:, None] * n_g + np.arange(n_g)).ravel().tolist()
+        cached = _Static(key, arrays, _gather(ids), _gather(rows))
         self._static_cache[i] = cached
         return cached
 
@@ -165,20 +165,21 @@ class LocalScheduling:
         running = JobStatus.RUNNING
         gpu_of = [g if st == running else NOT_RUNNING
                   for st, g in zip(take(jobs.status), take(jobs.gpu), strict=True)]
-        running_on = np.array(gpu_of, dtype=np.int64)
-        on_type = np.array(static.take_types(jobs.time_on_type_s), dtype=float).reshape(n, n_g)
-        attained = np.array(take(jobs.attained_gpu_s), dtype=float)
-        remaining = np.array(take(jobs.remaining_ref_s), dtype=float)
-        run = [k for k, g in enumerate(gpu_of) if g >= 0]
-        if run:  # count the current stints too
-            on = [ids[k] for k in run]
-            g = running_on[run]
-            held_s = t_s - np.array([jobs.stint_start_s[j] for j in on])
-            ran_s = t_s - np.array([jobs.progress_from_s[j] for j in on])
-            attained[run] += arrays["n_gpus"][run] * held_s
-            on_type[run, g] += held_s
-            done = np.minimum(np.maximum(ran_s, 0.0) / static.slow[run, g], remaining[run])
-            remaining[run] -= done
+        attained = list(take(jobs.attained_gpu_s))
+        remaining = list(take(jobs.remaining_ref_s))
+        on_type = list(static.take_types(jobs.time_on_type_s))
+        # count the current stints too (a loop: a few dozen jobs cost less in Python than
+        # in numpy calls; the same operations as elementwise numpy, so the same numbers)
+        stint_s, progress_s, slow, n_gpus = (jobs.stint_start_s, jobs.progress_from_s,
+                                             jobs.slow, jobs.n_gpus)
+        for k, g in enumerate(gpu_of):
+            if g >= 0:
+                j = ids[k]
+                held_s = t_s - stint_s[j]
+                attained[k] += n_gpus[j] * held_s
+                on_type[k * n_g + g] += held_s
+                done = min(max(t_s - progress_s[j], 0.0) / slow[j][g], remaining[k])
+                remaining[k] -= done
         return ClusterSnapshot.of_arrays(
             provider=w.providers[i],
             t_s=t_s,
@@ -187,11 +188,11 @@ class LocalScheduling:
             pool=np.array(self.occ.capacity[i], dtype=np.int64),
             guest_held=np.array(self.occ.guest[i], dtype=np.int64),
             job_types=w.affinity.job_types,
-            running_on=running_on,
-            attained_gpu_s=attained,
-            time_on_type_s=on_type,
+            running_on=np.array(gpu_of, dtype=np.int64),
+            attained_gpu_s=np.array(attained, dtype=float),
+            time_on_type_s=np.array(on_type, dtype=float).reshape(n, n_g),
             waited_s=t_s - arrays["arrival_s"],
-            remaining_ref_s=remaining,
+            remaining_ref_s=np.array(remaining, dtype=float),
             memory=self._memory[i],
             **arrays,
         )
@@ -233,7 +234,6 @@ class LocalScheduling:
 class _Static(NamedTuple):
     key: tuple[int, ...]  # the provider's jobs, sorted
     arrays: dict[str, np.ndarray]  # the snapshot's fields that do not change
-    slow: np.ndarray  # [j, g] seconds per reference second
     take: Callable[[list], Sequence]  # values[j] for each job
     take_types: Callable[[list], Sequence]  # the jobs' rows of JobState.time_on_type_s
 

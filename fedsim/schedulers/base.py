@@ -109,10 +109,10 @@ class ClusterSnapshot:
         once per decision. Everyone else uses the constructor."""
         snap = object.__new__(cls)
         fields.setdefault("memory", None)
-        for name, value in fields.items():
-            if isinstance(value, np.ndarray):
-                value.setflags(write=False)
-            object.__setattr__(snap, name, value)
+        for value in fields.values():
+            if type(value) is np.ndarray and value.flags.writeable:
+                value.flags.writeable = False
+        snap.__dict__.update(fields)  # what the frozen dataclass's own init would store
         return snap
 
     @property
