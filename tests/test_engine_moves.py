@@ -13,30 +13,11 @@ from fedsim.api import prepare
 from fedsim.config import scenario_from_dict
 from fedsim.engine.simulation import Simulation
 from fedsim.mechanisms import make
-
-
-def _scenario() -> dict[str, Any]:
-    # Heterogeneity-agnostic max-min in short rounds on two types, more jobs than GPUs:
-    # types are visited in a new random order each round, so running jobs keep moving.
-    return {
-        "name": "moves", "seed": 3, "horizon_s": 3 * 86400.0,
-        "affinity": {"reference_gpu": "k80", "dataset_gb": 0,
-                     "table": {"m": {"k80": 1.0, "v100": 2.5}, "n": {"k80": 1.0, "v100": 1.5}}},
-        "federation": {"mechanism": {"name": "isolated"}, "epoch_s": 3600},
-        "local_scheduler": {"name": "max_min_fairness_agnostic", "round_s": 300,
-                            "preemption_cost_s": 20},
-        "providers": [{
-            "name": "A", "pools": {"gpu:k80": 4, "gpu:v100": 4},
-            "prices": {"dnn_usd_per_gpu_h": 1.0, "dnn_wait_penalty_usd_per_gpu_h": 0.3},
-            "dnn": {"rate_per_h": 4, "gpu_mix": {1: 0.7, 2: 0.3},
-                    "duration": {"dist": "lognormal", "median_s": 5400, "sigma": 0.7},
-                    "job_type_mix": {"m": 0.5, "n": 0.5}},
-        }],
-    }
+from tests.helpers.scenarios import round_based_dict
 
 
 def _run(through_queue: bool) -> Any:
-    world = prepare(scenario_from_dict(_scenario()), limits=None).world
+    world = prepare(scenario_from_dict(round_based_dict()), limits=None).world
     sim = Simulation(world, make("isolated"))
     if through_queue:  # every stop waits in the queue, every start leaves it
         dnn = sim.dnn

@@ -17,7 +17,7 @@ from fedsim.api import prepare
 from fedsim.config import scenario_from_dict
 from fedsim.engine.simulation import Simulation
 from fedsim.mechanisms import make
-from tests.test_engine_moves import _scenario
+from tests.helpers.scenarios import round_based_dict
 
 
 def _run(policy: str, monkeypatch: pytest.MonkeyPatch, memo: bool) -> tuple[Any, int]:
@@ -33,7 +33,7 @@ def _run(policy: str, monkeypatch: pytest.MonkeyPatch, memo: bool) -> tuple[Any,
         if not memo:  # every key new: every reset solves
             fresh = itertools.count()
             m.setattr(max_min, "allocation_key", lambda *a: str(next(fresh)).encode())
-        data = _scenario()
+        data = round_based_dict()
         data["local_scheduler"]["name"] = policy
         data["providers"][0]["dnn"]["gpu_mix"] = {1: 1.0}  # equal gangs: inputs repeat
         world = prepare(scenario_from_dict(data), limits=None).world

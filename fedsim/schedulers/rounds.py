@@ -166,5 +166,5 @@ def _place(snap: ClusterSnapshot, mem: RoundsMemory, cfg: RoundsConfig) -> np.nd
     c = np.ascontiguousarray
     return place(c(snap.job), c(mem.jobs), c(mem.x, dtype=float), c(mem.ran_at_reset),
                  c(mem.deficit), int(mem.n_at_reset), c(snap.time_on_type_s),
-                 snap.round_s / 2.0, c(snap.speed), c(snap.n_gpus), c(snap.pool),
-                 c(snap.guest_held), rank, given, bool(cfg.hold_unallocated))
+                 snap.round_s / 2.0, c(snap.speed), c(snap.n_gpus), snap.runnable,
+                 snap.capacity, rank, given, bool(cfg.hold_unallocated))

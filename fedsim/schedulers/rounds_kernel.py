@@ -91,11 +91,12 @@ def _type_order(speed: np.ndarray, name_rank: np.ndarray) -> np.ndarray:
 @numba.njit(cache=True)
 def place(job: np.ndarray, mem_jobs: np.ndarray, mem_x: np.ndarray, mem_ran: np.ndarray,
           mem_deficit: np.ndarray, n_at_reset: int, time_on_type_s: np.ndarray,
-          half_round_s: float, speed: np.ndarray, n_gpus: np.ndarray, pool: np.ndarray,
-          guest_held: np.ndarray, name_rank: np.ndarray, given_order: np.ndarray,
+          half_round_s: float, speed: np.ndarray, n_gpus: np.ndarray, runnable: np.ndarray,
+          capacity: np.ndarray, name_rank: np.ndarray, given_order: np.ndarray,
           hold_unallocated: bool) -> np.ndarray:
-    """``gpu[j]`` for one round (see ``rounds._place``); ``given_order`` is the type
-    order when types are shuffled (empty: fastest first)."""
+    """``gpu[j]`` for one round (see ``rounds._place``); ``runnable`` and ``capacity``
+    are the snapshot's; ``given_order`` is the type order when types are shuffled
+    (empty: fastest first)."""
     n_j, n_g = speed.shape
     k = len(mem_jobs)
     rows = np.full(n_j, -1, np.int64)
@@ -120,10 +121,8 @@ def place(job: np.ndarray, mem_jobs: np.ndarray, mem_x: np.ndarray, mem_ran: np.
     for g in range(n_g):
         total[g] = half_round_s * n_at_reset + ran_sum[g]
     priority = np.zeros((n_j, n_g))
-    runnable = np.zeros((n_j, n_g), np.bool_)
     for j in range(n_j):
         for g in range(n_g):
-            runnable[j, g] = speed[j, g] > 0 and n_gpus[j] <= pool[g]
             if rows[j] >= 0 and x[j, g] > 0 and runnable[j, g]:
                 f = (half_round_s + ran[j, g]) / total[g] if total[g] > 0 else 0.0
                 priority[j, g] = x[j, g] / f if f > 0 else x[j, g] * 1e9
@@ -137,7 +136,7 @@ def place(job: np.ndarray, mem_jobs: np.ndarray, mem_x: np.ndarray, mem_ran: np.
             if runnable[j, g] and not taken[j]:
                 candidates[n_c] = j
                 n_c += 1
-        room = pool[g] - guest_held[g]
+        room = capacity[g]
         for j in _sort(candidates[:n_c], priority, deficit, x, g):
             if room <= 0:
                 break

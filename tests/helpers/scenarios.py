@@ -74,6 +74,27 @@ def two_provider_dict(horizon_s: float = 86400.0, seed: int = 7) -> dict[str, An
     }
 
 
+def round_based_dict() -> dict[str, Any]:
+    """One provider, two GPU types, 3 days of jobs under heterogeneity-agnostic max-min."""
+    # Heterogeneity-agnostic max-min in short rounds on two types, more jobs than GPUs:
+    # types are visited in a new random order each round, so running jobs keep moving.
+    return {
+        "name": "moves", "seed": 3, "horizon_s": 3 * 86400.0,
+        "affinity": {"reference_gpu": "k80", "dataset_gb": 0,
+                     "table": {"m": {"k80": 1.0, "v100": 2.5}, "n": {"k80": 1.0, "v100": 1.5}}},
+        "federation": {"mechanism": {"name": "isolated"}, "epoch_s": 3600},
+        "local_scheduler": {"name": "max_min_fairness_agnostic", "round_s": 300,
+                            "preemption_cost_s": 20},
+        "providers": [{
+            "name": "A", "pools": {"gpu:k80": 4, "gpu:v100": 4},
+            "prices": {"dnn_usd_per_gpu_h": 1.0, "dnn_wait_penalty_usd_per_gpu_h": 0.3},
+            "dnn": {"rate_per_h": 4, "gpu_mix": {1: 0.7, 2: 0.3},
+                    "duration": {"dist": "lognormal", "median_s": 5400, "sigma": 0.7},
+                    "job_type_mix": {"m": 0.5, "n": 0.5}},
+        }],
+    }
+
+
 def write(data: dict[str, Any], path: Path) -> Path:
     path.write_text(yaml.safe_dump(copy.deepcopy(data), sort_keys=False))
     return path
