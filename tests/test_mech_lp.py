@@ -169,3 +169,36 @@ def test_solver_parameter_is_validated() -> None:
     assert make("lp_welfare", {"solver": "cbc"}).clear(gpu_cpu_market()).info[
         "welfare_usd_per_h"
     ] == pytest.approx(31.2)
+
+
+def test_welfare_lp_from_zero_matches_default_highs_and_its_duals_price_the_optimum(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the welfare LP runs primal simplex from x = 0 without presolve; HiGHS's default
+    # (presolve, dual simplex) is the second method. Optima must agree; duals may differ
+    # on degenerate markets, so each must be dual feasible and close the duality gap.
+    rng = np.random.default_rng(23)
+    markets = [random_market(rng, int(rng.integers(2, 7)), 3, int(rng.integers(2, 25)))
+               for _ in range(60)]
+    fast = [solve_welfare(m) for m in markets]
+    plain_solve = lp_mod.solve_lp
+    monkeypatch.setattr(lp_mod, "solve_lp",
+                        lambda *a, **kw: plain_solve(*a, **{**kw, "zero_feasible": False}))
+    for m, f in zip(markets, fast, strict=True):
+        ref = solve_welfare(m)
+        assert f.welfare_usd_per_h == pytest.approx(ref.welfare_usd_per_h, rel=1e-9, abs=1e-9)
+        g = m.gain_usd_per_unit_h()
+        usable = np.isfinite(g) & (g > 0) & (m.capacity_units > 0)[None] & (
+            m.demand_units > 0)[:, None, None]
+        group_dual = np.where(m.demand_group >= 0, m.group_share, 0.0) * np.append(
+            f.group_dual_usd_per_h, 0.0)[m.demand_group]
+        reduced = (f.demand_dual_usd_per_unit_h[:, None, None] + group_dual[:, None, None]
+                   + m.need[:, None, :] * f.capacity_dual_usd_per_unit_h[None]) - g
+        assert np.all(reduced[usable] >= -1e-7)  # dual feasible on every variable
+        dual_obj = (f.demand_dual_usd_per_unit_h @ m.demand_units
+                    + np.sum(f.capacity_dual_usd_per_unit_h * m.capacity_units)
+                    + np.sum(f.group_dual_usd_per_h))
+        assert dual_obj == pytest.approx(f.welfare_usd_per_h, abs=1e-6)
+        x = f.allocation_units  # and primal feasible
+        assert np.all(x.sum(axis=(1, 2)) <= m.demand_units + 1e-7)
+        assert np.all(np.einsum("dir,dr->ir", x, m.need) <= m.capacity_units + 1e-7)

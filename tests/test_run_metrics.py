@@ -19,9 +19,11 @@ from fedsim.analysis.run_metrics import (
 from fedsim.mechanisms import make
 from fedsim.mechanisms.examples import one_resource_market
 
-# A has 2 units and 1 unit of its own work worth 3; B has no capacity and 1 unit worth 2;
-# no costs. v({A}) = 3, v({B}) = 0, v({A,B}) = 3 + 2 = 5 (A's spare unit serves B).
-HAND = {"capacity_units": [2.0, 0.0], "demand_units": [1.0, 1.0],
+# A has 3 units and 1 unit of its own work worth 3; B has no capacity and 1 unit worth 2;
+# no costs. v({A}) = 3, v({B}) = 0, v({A,B}) = 3 + 2 = 5 (a spare unit of A serves B).
+# A keeps a unit free even then, so its capacity dual is 0, uniquely (with 2 units it
+# would be any y in [0, 2]: a degenerate LP, whose prices no test may pin down).
+HAND = {"capacity_units": [3.0, 0.0], "demand_units": [1.0, 1.0],
         "value_usd_per_unit_h": [3.0, 2.0]}
 
 

@@ -3,29 +3,17 @@ whole placements (deterministic largest-remainder rounding)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from fedsim.engine.demand_class import DemandClass
 from fedsim.engine.dnn import DnnCluster
-from fedsim.engine.web_plan import Bundle, WebPlan
+from fedsim.engine.dnn_rows import DnnRows
+from fedsim.engine.web_plan import WebPlan
 from fedsim.engine.world import World
 from fedsim.market.types import Market
-
-
-@dataclass(frozen=True)
-class DemandClass:
-    """What a market demand row stands for: queued jobs of one kind, or a bundle of
-    cores at one host for a web service's overflow."""
-
-    owner: int  # world provider index
-    kind: str  # "dnn" | "web"
-    n_gpus: int = 1
-    # the class's waiting jobs in arrival order: a live view of the cluster's queue at
-    # snapshot time (starting a job removes it), so copy what you keep
-    jobs: Sequence[int] = ()
-    bundle: Bundle | None = None
 
 
 @dataclass(frozen=True)
@@ -42,50 +30,6 @@ def _dnn_classes(world: World, dnn: DnnCluster) -> list[tuple[tuple[int, int, in
     return sorted(item for item in dnn.waiting.items() if item[0][0] in members)
 
 
-def _dnn_rows(
-    world: World,
-    dnn: DnnCluster,
-    dnn_classes: list[tuple[tuple[int, int, int], list[int]]],
-    member_gpu_capacity: np.ndarray,
-    outside_usd_per_gpu_h: Callable[[int, int, int], float] | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(value [c], need [c, r], affinity [c, m, r], WAN [c, m]) of the DNN classes, all at
-    once (one class at a time costs more in numpy calls than in arithmetic)."""
-    members = np.asarray(world.members)
-    n_m, n_r, n_g = len(members), len(world.resources), len(world.gpu_types)
-    keys = [key for key, _ in dnn_classes]
-    o = np.array([key[0] for key in keys])
-    n = np.array([key[2] for key in keys], dtype=float)
-    slow = np.array([dnn.slowdown(k, g) for _, k, g in keys], dtype=float).reshape(-1, n_g)
-    finite = np.isfinite(slow)
-    runnable = finite[:, None, :] & (member_gpu_capacity[None, :, :] >= n[:, None, None])
-    aff = np.zeros((len(keys), n_m, n_r))
-    with np.errstate(divide="ignore"):
-        aff[:, :, :n_g] = np.where(runnable, 1.0 / slow[:, None, :], 0.0)
-    # the mean remaining work of each class, from running sums kept as jobs come and go
-    waiting_ref_s = dnn.waiting_ref_s
-    mean_ref_h = np.array([max(waiting_ref_s[key], 0.0) / len(jobs) / 3600.0
-                           for key, jobs in dnn_classes])  # fmt: skip
-    data_cost = world.dataset_gb * world.egress_usd_per_gb
-    # (at least a second: an absurdly fast GPU type must not divide by zero)
-    fastest = np.where(finite, slow, np.inf).min(axis=1)
-    can_move = (mean_ref_h > 0) & runnable.any(axis=(1, 2))
-    fastest_h = np.maximum(mean_ref_h * np.where(can_move, fastest, 1.0), 1.0 / 3600.0)
-    # one data transfer amortised over the job, wherever it could run remotely
-    remote = runnable.any(axis=2) & (members[None, :] != o[:, None]) & can_move[:, None]
-    wan = np.where(remote, data_cost / (n * fastest_h)[:, None], 0.0)
-    need = np.zeros((len(keys), n_r))
-    need[:, :n_g] = 1.0
-    # serving a queued GPU-unit now earns the price and saves its owner the wait refund
-    value = world.dnn_price_usd_per_gpu_h[o] + world.dnn_wait_penalty_usd_per_gpu_h[o]
-    if outside_usd_per_gpu_h is not None:
-        # the pool also needs the data: the same amortised transfer as a remote host
-        moved = data_cost / (n * np.maximum(mean_ref_h, 1.0 / 3600.0))
-        outside = np.array([outside_usd_per_gpu_h(*key) for key in keys])
-        value = np.minimum(value, outside + moved)
-    return value.astype(float), need, aff, wan
-
-
 def build_snapshot(
     world: World,
     dnn: DnnCluster,
@@ -93,11 +37,13 @@ def build_snapshot(
     epoch: int,
     t_s: float,
     outside_usd_per_gpu_h: Callable[[int, int, int], float] | None = None,
+    dnn_rows: DnnRows | None = None,
 ) -> Snapshot:
     """The market among the federation members at the start of an epoch.
 
     ``outside_usd_per_gpu_h(owner, job_type, n_gpus)`` is what a reference GPU-hour of that
-    work costs the owner outside the federation (its serverless pool); it caps the value."""
+    work costs the owner outside the federation (its serverless pool); it caps the value.
+    ``dnn_rows`` is the run's row keeper (a run passes the same one every epoch)."""
     members = world.members
     n_m, n_r, n_g = len(members), len(world.resources), len(world.gpu_types)
     cpu = world.cpu_index
@@ -113,23 +59,20 @@ def build_snapshot(
     classes: list[DemandClass] = []
     owner, units, value, gran = [], [], [], []
     need_rows, aff_rows, wan_rows = [], [], []
-    member_ids = np.asarray(members)
-    member_gpu_capacity = np.asarray(dnn.occ.capacity, dtype=float).reshape(
-        world.n_providers, n_g
-    )[member_ids]
     dnn_classes = _dnn_classes(world, dnn)
     if dnn_classes:
-        rows = _dnn_rows(world, dnn, dnn_classes, member_gpu_capacity, outside_usd_per_gpu_h)
-        for (o, k, n), jobs in dnn_classes:
-            labels.append(f"{world.providers[o]}/{world.affinity.job_types[k]}/x{n}")
-            classes.append(DemandClass(owner=o, kind="dnn", n_gpus=n, jobs=jobs))
-            owner.append(pos[o])
-            units.append(float(n * len(jobs)))
-            gran.append(float(n))
-        value.extend(rows[0].tolist())
-        need_rows.extend(rows[1])
-        aff_rows.extend(rows[2])
-        wan_rows.extend(rows[3])
+        if dnn_rows is None:
+            dnn_rows = DnnRows(world, dnn)
+        rows = dnn_rows.rows(dnn_classes, outside_usd_per_gpu_h)
+        labels.extend(rows.labels)
+        classes.extend(dnn_rows.demand_class(key, jobs) for key, jobs in dnn_classes)
+        owner.extend(rows.owner_m)
+        units.extend(rows.units)
+        gran.extend(rows.granularity)
+        value.extend(rows.value.tolist())
+        need_rows.extend(rows.need)
+        aff_rows.extend(rows.affinity)
+        wan_rows.extend(rows.wan)
     groups = []
     group_of: dict[int, int] = {}
     group_share = []

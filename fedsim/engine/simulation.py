@@ -20,6 +20,7 @@ from fedsim.engine import tables
 from fedsim.engine.clearing_checks import can_trade, clearing_problem
 from fedsim.engine.clock import ARRIVAL, MARKET, ROUND, At, relaxed_gc, run_until
 from fedsim.engine.dnn import DnnCluster
+from fedsim.engine.dnn_rows import DnnRows
 from fedsim.engine.events import EventLog
 from fedsim.engine.identities import check_identities
 from fedsim.engine.ledger import Ledger
@@ -82,6 +83,7 @@ class Simulation:
         )
         self.dnn.on_freed = self.local.on_change
         self.serverless = ServerlessBursts(world, self.dnn, self._schedule)
+        self.dnn_rows = DnnRows(world, self.dnn)
         self._clearing_rows: list[tables.ClearingRow] = []
         self._price_rows: list[np.ndarray] = []
         self._epoch_rows: list[tables.EpochRow] = []
@@ -187,7 +189,7 @@ class Simulation:
         world = self.world
         web = self.web_planner.plan(t0, t1)
         outside = self.serverless.outside_usd_per_gpu_h if self.serverless.active else None
-        snap = build_snapshot(world, self.dnn, web, e, t0, outside)
+        snap = build_snapshot(world, self.dnn, web, e, t0, outside, self.dnn_rows)
         clearing, fallback = self._clear(snap)
         self.ledger.budget_balanced[e] = clearing.budget_balanced
         placed = place(snap, clearing, self.dnn, web, world.cpu_index, t0,

@@ -99,6 +99,9 @@ class QueueingMemo:
 
     def __init__(self) -> None:
         self._memo: dict[tuple, float | int | None] = {}
+        # the last sizing answer per (service, threshold, percentile): the next epoch's
+        # search starts there (the answer is the same, found in fewer probes)
+        self._last_cores: dict[tuple[float, float, float], int] = {}
 
     def _get(self, key: tuple, compute: Callable[[], float | int | None]) -> float | int | None:
         hit = self._memo.get(key, self)
@@ -110,8 +113,12 @@ class QueueingMemo:
 
     def cores(self, load: LoadProfile, service_s: float, threshold_s: float,
               percentile: float) -> int | None:
-        return self._get(("c", load, service_s, threshold_s, percentile),  # type: ignore
-                         lambda: q.cores_for_sla(load, service_s, threshold_s, percentile))
+        slot = (service_s, threshold_s, percentile)
+        cores = self._get(("c", load, *slot), lambda: q.cores_for_sla(
+            load, service_s, threshold_s, percentile, hint=self._last_cores.get(slot)))
+        if cores is not None:
+            self._last_cores[slot] = cores  # type: ignore[assignment]
+        return cores  # type: ignore[return-value]
 
     def share(self, c: int, load: LoadProfile, service_s: float, threshold_s: float,
               percentile: float) -> float:

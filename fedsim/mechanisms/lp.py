@@ -85,14 +85,18 @@ def solve_lp(
     solver: str = "highs",
     fallback: bool = True,
     interior: bool = False,
+    zero_feasible: bool = False,
 ) -> LPSolution:
     """Solve ``opt cost·x s.t. row_lower ≤ A x ≤ row_upper, col_lower ≤ x ≤ col_upper``.
 
     ``solver`` is ``"highs"`` (default; on failure CBC is tried when ``fallback``) or
     ``"cbc"``. ``interior`` asks HiGHS for its interior-point method without crossover:
     when the optimum is not unique, it returns a point inside the optimal face (as other
-    interior-point solvers do) instead of a vertex. Raises ``SolveError`` when no solver
-    returns an optimum.
+    interior-point solvers do) instead of a vertex. ``zero_feasible`` says ``x = 0`` is
+    feasible (every row ``-inf ≤ A x ≤ u`` with ``u ≥ 0``, as in the welfare LP): HiGHS
+    then runs primal simplex from the slack basis without presolve, which needs no phase
+    one (2-3x faster on welfare LPs of 25 to 15,000 cells, same optimum; measured in
+    benchmarks/README.md). Raises ``SolveError`` when no solver returns an optimum.
     """
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
@@ -104,7 +108,7 @@ def solve_lp(
     if solver == "cbc":
         return _solve_cbc(*args)
     try:
-        return _solve_highs(*args, interior=interior)
+        return _solve_highs(*args, interior=interior, zero_feasible=zero_feasible)
     except SolveError as highs_error:
         if not fallback:
             raise
@@ -134,6 +138,7 @@ def highs_model(cost, a: Csc, row_lo, row_hi, col_lo, col_hi, maximize) -> highs
 
 
 _COLWISE = int(highspy.MatrixFormat.kColwise)
+_PRIMAL_SIMPLEX = 4  # HiGHS's simplex_strategy: 1 dual, 4 primal
 _MAXIMIZE = int(highspy.ObjSense.kMaximize)
 _MINIMIZE = int(highspy.ObjSense.kMinimize)
 
@@ -192,12 +197,16 @@ def run_highs(h: highspy.Highs) -> None:
 
 
 def _solve_highs(
-    cost, a: Csc, row_lo, row_hi, col_lo, col_hi, maximize, interior: bool = False
+    cost, a: Csc, row_lo, row_hi, col_lo, col_hi, maximize, interior: bool = False,
+    zero_feasible: bool = False,
 ) -> LPSolution:
     h = highs_model(cost, a, row_lo, row_hi, col_lo, col_hi, maximize)
     if interior:  # presolve would fix free variables at bounds: a vertex again
         h.setOptionValue("solver", "ipm")
         h.setOptionValue("run_crossover", "off")
+        h.setOptionValue("presolve", "off")
+    elif zero_feasible:  # the slack basis is primal feasible: no phase one
+        h.setOptionValue("simplex_strategy", _PRIMAL_SIMPLEX)
         h.setOptionValue("presolve", "off")
     run_highs(h)
     sol = h.getSolution()
@@ -366,7 +375,8 @@ def solve_cells(
     upper = np.concatenate([demand_units, capacity_units, left])
     a = cells_matrix(demand_row, capacity_row, need, len(demand_units), len(upper),
                      group, share, len(demand_units) + len(capacity_units))
-    return solve_lp(gain, a, np.full(len(upper), -np.inf), upper, solver=solver)
+    return solve_lp(gain, a, np.full(len(upper), -np.inf), upper, solver=solver,
+                    zero_feasible=True)
 
 
 def cells_matrix(

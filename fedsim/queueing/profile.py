@@ -88,20 +88,40 @@ def meets(c: int, load: LoadProfile, service_s: float, threshold_s: float,
 
 
 def cores_for_sla(load: LoadProfile, service_s: float, threshold_s: float, percentile: float,
-                  max_cores: int = MAX_CORES) -> int | None:
+                  max_cores: int = MAX_CORES, hint: int | None = None) -> int | None:
     """The fewest cores meeting the SLA over the whole profile, or None when none up to
-    ``max_cores`` do (the threshold is within the service time itself)."""
+    ``max_cores`` do (the threshold is within the service time itself).
+
+    ``hint`` (e.g. the last epoch's answer) is where the search starts; the answer is
+    the same without it (meeting the SLA is monotone in the cores), only found in fewer
+    probes when the hint is close."""
     if load.requests <= 0.0:
         return 0
     if threshold_s <= 0.0 or math.exp(-threshold_s / service_s) > 1.0 - percentile:
         return None  # even infinitely many cores: the service time alone breaks it
     mean = load.requests / max(sum(load.duration_s), 1e-300)
     lo = max(0, math.floor(mean * service_s))  # below the mean load it cannot meet it
+    if hint is not None and lo + 1 < hint < max_cores:
+        if not meets(hint, load, service_s, threshold_s, percentile):
+            lo = hint  # search upwards from the hint, as from the mean load
+        else:  # gallop down to a failing size, then bisect
+            hi, step = hint, 1
+            while hi - step > lo:
+                if not meets(hi - step, load, service_s, threshold_s, percentile):
+                    lo = hi - step
+                    break
+                hi, step = hi - step, 2 * step
+            return _bisect_cores(lo, hi, load, service_s, threshold_s, percentile)
     hi, step = lo + 1, 1
     while not meets(hi, load, service_s, threshold_s, percentile):
         if hi >= max_cores:
             return None
         lo, hi, step = hi, min(hi + step, max_cores), 2 * step
+    return _bisect_cores(lo, hi, load, service_s, threshold_s, percentile)
+
+
+def _bisect_cores(lo: int, hi: int, load: LoadProfile, service_s: float, threshold_s: float,
+                  percentile: float) -> int:
     while hi - lo > 1:  # lo fails, hi meets
         mid = (lo + hi) // 2
         if meets(mid, load, service_s, threshold_s, percentile):

@@ -1,0 +1,44 @@
+"""Sizing a web service for an epoch's rate profile: the fewest cores meeting the SLA,
+whatever the search starts from."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from fedsim.queueing.profile import LoadProfile, cores_for_sla, meets
+
+
+def _random_profiles(seed: int, n: int) -> list[tuple[LoadProfile, float, float, float]]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        k = int(rng.integers(1, 6))
+        mean_rps = float(rng.uniform(5.0, 3000.0))
+        rates = tuple((mean_rps * rng.uniform(0.5, 1.5, k)).tolist())
+        service_s = float(rng.uniform(0.01, 0.08))
+        threshold_s = service_s * float(rng.uniform(3.5, 10.0))  # attainable at p95
+        out.append((LoadProfile((60.0,) * k, rates), service_s, threshold_s, 0.95))
+    return out
+
+
+def test_fewest_cores_by_linear_scan() -> None:
+    # second method: walk up one core at a time from the stability bound of the busiest
+    # slice (every size below it leaves a slice unstable, so it fails)
+    for load, service_s, threshold_s, pct in _random_profiles(5, 40):
+        c = math.floor(max(load.rate_per_s) * service_s)
+        while not meets(c, load, service_s, threshold_s, pct):
+            c += 1
+        assert cores_for_sla(load, service_s, threshold_s, pct) == c
+
+
+def test_any_hint_gives_the_same_answer() -> None:
+    rng = np.random.default_rng(8)
+    for load, service_s, threshold_s, pct in _random_profiles(6, 60):
+        answer = cores_for_sla(load, service_s, threshold_s, pct)
+        assert answer is not None
+        hints = {0, 1, answer - 1, answer, answer + 1, 2 * answer, 10 * answer,
+                 *rng.integers(0, 3 * answer + 2, 6).tolist()}
+        for hint in hints:
+            assert cores_for_sla(load, service_s, threshold_s, pct, hint=int(hint)) == answer
