@@ -7,7 +7,8 @@ import math
 
 import numpy as np
 
-from fedsim.queueing.profile import LoadProfile, cores_for_sla, meets
+from fedsim.queueing.erlang import p_response_exceeds, response_tail, response_tails
+from fedsim.queueing.profile import LoadProfile, cores_for_sla, meets, violations
 
 
 def _random_profiles(seed: int, n: int) -> list[tuple[LoadProfile, float, float, float]]:
@@ -42,3 +43,26 @@ def test_any_hint_gives_the_same_answer() -> None:
                  *rng.integers(0, 3 * answer + 2, 6).tolist()}
         for hint in hints:
             assert cores_for_sla(load, service_s, threshold_s, pct, hint=int(hint)) == answer
+
+
+def test_batched_tails_and_violations_equal_the_one_slice_formula() -> None:
+    # second method: p_response_exceeds slice by slice (Σ_k τ_k·λ_k·P(W + S > T), every
+    # request late in an unstable slice); equal to the last bit, as the engine's runs
+    # must not change with the batching
+    for load, service_s, threshold_s, _ in _random_profiles(7, 40):
+        peak_erl = max(load.rate_per_s) * service_s
+        for c in (0, math.floor(peak_erl), math.ceil(peak_erl) + 1, 2 * math.ceil(peak_erl)):
+            expected = 0.0
+            for tau, lam in zip(load.duration_s, load.rate_per_s, strict=True):
+                p = 1.0 if c == 0 or lam * service_s >= c else float(
+                    p_response_exceeds(c, lam, service_s, threshold_s))
+                expected += tau * lam * p
+            assert violations(c, load, service_s, threshold_s) == expected
+            stable = [lam for lam in load.rate_per_s if lam * service_s < c]
+            if stable:
+                assert response_tails(c, [lam * service_s for lam in stable], service_s,
+                                      threshold_s) == [
+                    float(p_response_exceeds(c, lam, service_s, threshold_s)) for lam in stable]
+                for lam in (*stable, 0.0):
+                    assert response_tail(c, lam * service_s, service_s, threshold_s) == float(
+                        p_response_exceeds(c, lam, service_s, threshold_s))

@@ -32,6 +32,21 @@ class _Fixed:
 
 
 @dataclass(frozen=True)
+class _Stacked:
+    """The fixed parts of a list of classes' rows, as arrays."""
+
+    labels: list[str]
+    owner_m: list[int]
+    n: np.ndarray  # [c] gang sizes
+    can_run: np.ndarray  # [c]
+    fastest: np.ndarray  # [c]
+    remote: np.ndarray  # [c, m]
+    affinity: np.ndarray  # [c, m, r]
+    need: np.ndarray  # [c, r]
+    value: np.ndarray  # [c] before the outside option
+
+
+@dataclass(frozen=True)
 class DnnRowArrays:
     """The DNN classes' rows of one epoch's market, in the classes' order."""
 
@@ -58,6 +73,8 @@ class DnnRows:
             world.n_providers, n_g)[self.members]
         self._fixed: dict[ClassKey, _Fixed] = {}
         self._classes: dict[ClassKey, DemandClass] = {}
+        self._last_keys: tuple[ClassKey, ...] | None = None
+        self._last_stacked: _Stacked
         self._data_cost_usd = world.dataset_gb * world.egress_usd_per_gb
 
     def demand_class(self, key: ClassKey, jobs: list[int]) -> DemandClass:
@@ -92,43 +109,63 @@ class DnnRows:
         label = f"{w.providers[o]}/{w.affinity.job_types[k]}/x{n}"
         return _Fixed(label, self._pos[o], aff, remote, can_run, fastest)
 
+    def _stacked(self, keys: tuple[ClassKey, ...]) -> _Stacked:
+        """The fixed parts of ``keys``' rows as arrays (kept while the set of waiting
+        classes stays the same, as it mostly does from one epoch to the next)."""
+        if keys == self._last_keys:
+            return self._last_stacked
+        w = self.world
+        fixed = [self._fixed_of(key) for key in keys]
+        o = np.array([key[0] for key in keys])
+        need = np.zeros((len(keys), len(w.resources)))
+        need[:, : len(w.gpu_types)] = 1.0
+        stacked = _Stacked(
+            labels=[f.label for f in fixed],
+            owner_m=[f.owner_m for f in fixed],
+            n=np.array([key[2] for key in keys], dtype=float),
+            can_run=np.array([f.can_run for f in fixed]),
+            fastest=np.array([f.fastest for f in fixed]),
+            remote=np.array([f.remote for f in fixed]),
+            affinity=np.array([f.affinity for f in fixed]),
+            need=need,
+            # serving a queued GPU-unit now earns the price and saves its owner the wait
+            # refund
+            value=w.dnn_price_usd_per_gpu_h[o] + w.dnn_wait_penalty_usd_per_gpu_h[o],
+        )
+        self._last_keys, self._last_stacked = keys, stacked
+        return stacked
+
     def rows(
         self,
         classes: list[tuple[ClassKey, list[int]]],
         outside_usd_per_gpu_h: Callable[[int, int, int], float] | None,
     ) -> DnnRowArrays:
         """The rows of ``classes`` (each with its waiting jobs), all at once."""
-        w = self.world
-        fixed = [self._fixed_of(key) for key, _ in classes]
-        n = np.array([key[2] for key, _ in classes], dtype=float)
-        o = np.array([key[0] for key, _ in classes])
+        st = self._stacked(tuple(key for key, _ in classes))
+        n = st.n
         # the mean remaining work of each class, from running sums kept as jobs come and go
         waiting_ref_s = self.dnn.waiting_ref_s
         mean_ref_h = np.array([max(waiting_ref_s[key], 0.0) / len(jobs) / 3600.0
                                for key, jobs in classes])  # fmt: skip
-        can_move = (mean_ref_h > 0) & np.array([f.can_run for f in fixed])
-        fastest = np.array([f.fastest for f in fixed])
+        can_move = (mean_ref_h > 0) & st.can_run
         # (at least a second: an absurdly fast GPU type must not divide by zero)
-        fastest_h = np.maximum(mean_ref_h * np.where(can_move, fastest, 1.0), 1.0 / 3600.0)
+        fastest_h = np.maximum(mean_ref_h * np.where(can_move, st.fastest, 1.0), 1.0 / 3600.0)
         # one data transfer amortised over the job, wherever it could run remotely
-        remote = np.array([f.remote for f in fixed]) & can_move[:, None]
+        remote = st.remote & can_move[:, None]
         wan = np.where(remote, self._data_cost_usd / (n * fastest_h)[:, None], 0.0)
-        need = np.zeros((len(classes), len(w.resources)))
-        need[:, : len(w.gpu_types)] = 1.0
-        # serving a queued GPU-unit now earns the price and saves its owner the wait refund
-        value = w.dnn_price_usd_per_gpu_h[o] + w.dnn_wait_penalty_usd_per_gpu_h[o]
+        value = st.value
         if outside_usd_per_gpu_h is not None:
             # the pool also needs the data: the same amortised transfer as a remote host
             moved = self._data_cost_usd / (n * np.maximum(mean_ref_h, 1.0 / 3600.0))
             outside = np.array([outside_usd_per_gpu_h(*key) for key, _ in classes])
             value = np.minimum(value, outside + moved)
         return DnnRowArrays(
-            labels=[f.label for f in fixed],
-            owner_m=[f.owner_m for f in fixed],
+            labels=st.labels,
+            owner_m=st.owner_m,
             units=[float(key[2] * len(jobs)) for key, jobs in classes],
             granularity=n.tolist(),
             value=value.astype(float),
-            need=need,
-            affinity=np.array([f.affinity for f in fixed]),
+            need=st.need,
+            affinity=st.affinity,
             wan=wan,
         )

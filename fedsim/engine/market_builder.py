@@ -58,7 +58,11 @@ def build_snapshot(
     labels: list[str] = []
     classes: list[DemandClass] = []
     owner, units, value, gran = [], [], [], []
-    need_rows, aff_rows, wan_rows = [], [], []
+    # the DNN classes' rows come as arrays, the web bundles' as lists of rows
+    need_rows: list[np.ndarray] = []
+    aff_rows: list[np.ndarray] = []
+    wan_rows: list[np.ndarray] = []
+    dnn_need, dnn_aff, dnn_wan = np.zeros((0, n_r)), np.zeros((0, n_m, n_r)), np.zeros((0, n_m))
     dnn_classes = _dnn_classes(world, dnn)
     if dnn_classes:
         if dnn_rows is None:
@@ -70,9 +74,7 @@ def build_snapshot(
         units.extend(rows.units)
         gran.extend(rows.granularity)
         value.extend(rows.value.tolist())
-        need_rows.extend(rows.need)
-        aff_rows.extend(rows.affinity)
-        wan_rows.extend(rows.wan)
+        dnn_need, dnn_aff, dnn_wan = rows.need, rows.affinity, rows.wan
     groups = []
     group_of: dict[int, int] = {}
     group_share = []
@@ -99,8 +101,6 @@ def build_snapshot(
             groups.append(group_of.setdefault(o, len(group_of)))
             group_share.append(1.0 / bundle.cores)
     n_dnn = len(labels) - len(groups)
-
-    n_d = len(labels)
     market = Market(
         providers=tuple(world.providers[i] for i in members),
         resources=world.resources,
@@ -110,9 +110,9 @@ def build_snapshot(
         demand_owner=np.array(owner, dtype=np.int64),
         demand_units=np.array(units),
         demand_value_usd_per_unit_h=np.array(value),
-        need=np.array(need_rows).reshape(n_d, n_r),
-        affinity=np.array(aff_rows).reshape(n_d, n_m, n_r),
-        wan_cost_usd_per_unit_h=np.array(wan_rows).reshape(n_d, n_m),
+        need=_stack(dnn_need, need_rows, (n_r,)),
+        affinity=_stack(dnn_aff, aff_rows, (n_m, n_r)),
+        wan_cost_usd_per_unit_h=_stack(dnn_wan, wan_rows, (n_m,)),
         granularity_units=np.array(gran),
         demand_group=np.array([-1] * n_dnn + groups, dtype=np.int64),
         group_share=np.array([0.0] * n_dnn + group_share),
@@ -121,3 +121,10 @@ def build_snapshot(
         epoch_s=world.epoch_s,
     )
     return Snapshot(market=market, classes=tuple(classes), member_index=members)
+
+
+def _stack(head: np.ndarray, rows: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+    """``head`` with ``rows`` (each of ``shape``) below it (``Market`` copies it)."""
+    if not rows:
+        return head
+    return np.concatenate([head, np.array(rows).reshape(len(rows), *shape)])

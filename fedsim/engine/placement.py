@@ -60,8 +60,15 @@ def place(
     members = snap.member_index
     free = dnn.occ.free
     placed = np.zeros_like(x)
-    # classes with some allocation (one pass over the array, not one per class)
-    allocated = np.flatnonzero((x.reshape(len(x), -1) > 1e-9).any(axis=1)) if len(x) else ()
+    # classes with some allocation away from home (one pass over the array, not one per
+    # class). A cell allocated exactly 0 gets no block: largest remainders only go to
+    # cells with a positive remainder (there are at least as many as blocks to give)
+    allocated: np.ndarray | tuple[()] = ()
+    if len(x):
+        away = x.copy()
+        away[np.arange(len(x)), snap.market.demand_owner] = 0.0
+        flat_x, flat_away = x.reshape(len(x), -1), away.reshape(len(x), -1)
+        allocated = np.flatnonzero((flat_x > 1e-9).any(axis=1) & (flat_away != 0.0).any(axis=1))
     for d in allocated:
         cls = snap.classes[d]
         if cls.kind != "dnn":

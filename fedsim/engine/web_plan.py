@@ -99,9 +99,9 @@ class QueueingMemo:
 
     def __init__(self) -> None:
         self._memo: dict[tuple, float | int | None] = {}
-        # the last sizing answer per (service, threshold, percentile): the next epoch's
-        # search starts there (the answer is the same, found in fewer probes)
-        self._last_cores: dict[tuple[float, float, float], int] = {}
+        # the last sizing answer of each service at each site: the next epoch's search
+        # starts there (the answer is the same, found in fewer probes)
+        self._last_cores: dict[tuple[int, int], int] = {}
 
     def _get(self, key: tuple, compute: Callable[[], float | int | None]) -> float | int | None:
         hit = self._memo.get(key, self)
@@ -112,10 +112,12 @@ class QueueingMemo:
         return hit  # type: ignore[return-value]
 
     def cores(self, load: LoadProfile, service_s: float, threshold_s: float,
-              percentile: float) -> int | None:
-        slot = (service_s, threshold_s, percentile)
-        cores = self._get(("c", load, *slot), lambda: q.cores_for_sla(
-            load, service_s, threshold_s, percentile, hint=self._last_cores.get(slot)))
+              percentile: float, slot: tuple[int, int]) -> int | None:
+        """The fewest cores for ``load``; ``slot`` is (owner, site): whose service is
+        sized where (its last answer is where the search starts)."""
+        cores = self._get(("c", load, service_s, threshold_s, percentile),
+                          lambda: q.cores_for_sla(load, service_s, threshold_s, percentile,
+                                                  hint=self._last_cores.get(slot)))
         if cores is not None:
             self._last_cores[slot] = cores  # type: ignore[assignment]
         return cores  # type: ignore[return-value]
@@ -202,7 +204,7 @@ class WebPlanner:
             actual = self._profile(web, t0_s, t1_s)
             planned = self._planned(i, web, actual, t0_s, t1_s)
             service_s = web.service_ms / 1000.0 / w.cpu_speed[i]
-            need = self.memo.cores(planned, service_s, web.latency_s, web.percentile)
+            need = self.memo.cores(planned, service_s, web.latency_s, web.percentile, (i, i))
             if need is not None and need <= capacity[i]:
                 home, share = need, 1.0
             else:
@@ -259,7 +261,7 @@ class WebPlanner:
             if h == o or threshold_s <= 0.0 or free[h] <= 0:
                 continue
             service_s = web.service_ms / 1000.0 / w.cpu_speed[h]
-            cores = self.memo.cores(overflow, service_s, threshold_s, web.percentile)
+            cores = self.memo.cores(overflow, service_s, threshold_s, web.percentile, (o, h))
             if cores is None:
                 continue  # the round trip leaves too little time at any number of cores
             share = 1.0 - home_share

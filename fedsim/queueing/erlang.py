@@ -50,7 +50,11 @@ def erlang_b(c: int, a_erl: float) -> float:
         return 1.0
     if a_erl == 0.0:
         return 0.0
-    cdf = float(special.pdtr(c, a_erl))
+    return _erlang_b_given_cdf(c, a_erl, float(special.pdtr(c, a_erl)))
+
+
+def _erlang_b_given_cdf(c: int, a_erl: float, cdf: float) -> float:
+    """Erlang-B for ``c >= 1`` and ``a_erl > 0`` given the Poisson cdf ``P[N <= c]``."""
     if cdf > 1e-280:
         log_pmf = c * math.log(a_erl) - a_erl - math.lgamma(c + 1.0)
         return min(1.0, math.exp(log_pmf - math.log(cdf)))
@@ -149,6 +153,24 @@ def p_response_exceeds(
     if a >= c:
         return _as_output(np.ones_like(t))
     return _as_output(_tail_from_c(c, a, service_s, erlang_c(c, a), t))
+
+
+def response_tails(c: int, a_erl: list[float], service_s: float, t_s: float) -> list[float]:
+    """:func:`p_response_exceeds` at one time ``t_s`` for several loads of ``c >= 1``
+    servers, every one stable (``0 <= a < c``), with one scipy call for all their Poisson
+    cdfs: the same numbers, in plain floats, for the engine's per-slice sums."""
+    cdfs = special.pdtr(c, np.asarray(a_erl, dtype=float)).tolist()
+    return [_stable_tail(c, a, service_s, cdf, t_s) for a, cdf in zip(a_erl, cdfs, strict=True)]
+
+
+def response_tail(c: int, a_erl: float, service_s: float, t_s: float) -> float:
+    """:func:`response_tails` of one load."""
+    return _stable_tail(c, a_erl, service_s, float(special.pdtr(c, a_erl)), t_s)
+
+
+def _stable_tail(c: int, a_erl: float, service_s: float, cdf: float, t_s: float) -> float:
+    b = _erlang_b_given_cdf(c, a_erl, cdf) if a_erl > 0.0 else 0.0
+    return _tail_scalar(c, a_erl, service_s, _erlang_c_from_b(c, a_erl, b), t_s)
 
 
 def cores_needed(

@@ -19,12 +19,13 @@ settled, the transient model that serves the epoch agrees with this one.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from fedsim.queueing.erlang import p_response_exceeds
+from fedsim.queueing.erlang import response_tails
 from fedsim.queueing.transient import settled
 
 MAX_CORES = 1_000_000
@@ -41,8 +42,8 @@ class LoadProfile:
     def flat(cls, rate_per_s: float, duration_s: float) -> LoadProfile:
         return cls((float(duration_s),), (float(rate_per_s),))
 
-    @property
-    def requests(self) -> float:
+    @functools.cached_property
+    def requests(self) -> float:  # (sizing asks it at every probe)
         return float(sum(t * r for t, r in zip(self.duration_s, self.rate_per_s, strict=True)))
 
     @property
@@ -56,15 +57,26 @@ class LoadProfile:
 def violations(c: int, load: LoadProfile, service_s: float, threshold_s: float) -> float:
     """Expected requests of ``load`` whose response exceeds ``threshold_s`` on ``c``
     cores of mean service time ``service_s``."""
-    total = 0.0
+    requests: list[float] = []
+    p_late: list[float] = []  # 1: no cores, no time left after the round trip, unstable
+    stable_at: list[int] = []
+    stable_erl: list[float] = []
     for tau, lam in zip(load.duration_s, load.rate_per_s, strict=True):
         n = tau * lam
         if n <= 0.0:
             continue
-        if c <= 0 or threshold_s <= 0.0 or lam * service_s >= c:
-            total += n  # no cores, no time left after the round trip, or unstable
-        else:
-            total += n * float(p_response_exceeds(int(c), lam, service_s, threshold_s))
+        if not (c <= 0 or threshold_s <= 0.0 or lam * service_s >= c):
+            stable_at.append(len(p_late))
+            stable_erl.append(lam * service_s)
+        requests.append(n)
+        p_late.append(1.0)
+    if stable_erl:  # one scipy call for every stable slice
+        for k, p in zip(stable_at, response_tails(int(c), stable_erl, service_s, threshold_s),
+                        strict=True):
+            p_late[k] = p
+    total = 0.0
+    for n, p in zip(requests, p_late, strict=True):
+        total += n * p
     return total
 
 

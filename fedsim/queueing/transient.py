@@ -27,7 +27,7 @@ import numpy as np
 from scipy import special
 from scipy.linalg import lapack
 
-from fedsim.queueing.erlang import p_response_exceeds
+from fedsim.queueing.erlang import response_tail
 
 SETTLED_FRACTION = 0.1  # relaxation time at most this fraction of a slice
 STEP_S = 1.0  # implicit Euler step (the transients that matter last seconds to minutes)
@@ -110,7 +110,8 @@ class FluidSite:
         limit = admission_limit(c, self.service_s, self.max_wait_s)
         if self.p is None and self._stationary_ok(c, lam_per_s, slice_s, limit):
             self.stationary_at, self.cores_before = lam_per_s, c
-            late = n_req * float(p_response_exceeds(c, lam_per_s, self.service_s, self.threshold_s))
+            late = n_req * response_tail(c, lam_per_s * self.service_s, self.service_s,
+                                         self.threshold_s)
             return late, lam_per_s * self.service_s * duration_s
         if self.p is None:
             self.lo, self.p = stationary(self.cores_before, self.stationary_at or 0.0,
