@@ -97,3 +97,17 @@ def test_constant_rate_sampling_and_determinism() -> None:
     again = sample_arrivals_s(np.random.default_rng(3), 20.0, 100.0, 1100.0)
     np.testing.assert_array_equal(t, again)
     assert sample_arrivals_s(np.random.default_rng(3), 0.0, 0.0, 10.0).size == 0
+
+
+def test_the_same_hours_of_any_day_give_the_same_mean_to_the_bit() -> None:
+    # λ has a period of one day, so the mean over [t0, t1] and over [t0 + kD, t1 + kD]
+    # are one number; the run's web sizing memo relies on getting the same float
+    rate = DiurnalRate(mean_per_s=1234.5, peak_to_trough=3.0, phase_s=5000.0)
+    for t0 in (0.0, 300.0, 43_500.0, 86_100.0):
+        first = rate.mean_rate_per_s(t0, t0 + 300.0)
+        for day in (1, 2, 29, 365):
+            assert rate.mean_rate_per_s(t0 + day * DAY_S, t0 + 300.0 + day * DAY_S) == first
+    # and it is still the integral far from t = 0 (second method: quadrature)
+    t0 = 400 * DAY_S + 12_345.0
+    expected = integrate.quad(rate.rate_per_s, t0, t0 + 900.0)[0] / 900.0
+    assert rate.mean_rate_per_s(t0, t0 + 900.0) == pytest.approx(expected, rel=1e-9)

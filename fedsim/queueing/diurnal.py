@@ -64,12 +64,18 @@ class DiurnalRate:
         if t1_s == t0_s:
             return float(self.rate_per_s(t0_s))
         w = 2.0 * math.pi / DAY_S
+        span_s = t1_s - t0_s
+        # λ has a period of a day: whole days off both ends first, so that the same hours
+        # of any day give the same float (a run's per-epoch web sizing then repeats daily
+        # and is memoised) and sin's argument stays within a few periods
+        days_s = math.floor(t0_s / DAY_S) * DAY_S if math.isfinite(t0_s) else 0.0
+        t0_s, t1_s = t0_s - days_s, t1_s - days_s
         # ∫ sin(w(t-φ)) dt over [t0, t1] = (cos(w(t0-φ)) - cos(w(t1-φ))) / w
         #   = 2·sin(w(t1+t0-2φ)/2)·sin(w(t1-t0)/2) / w   (product form: no cancellation)
-        half = 0.5 * w * (t1_s - t0_s)
+        half = 0.5 * w * span_s
         phase = self.day_phase_s
         integral = 2.0 * math.sin(0.5 * w * (t1_s + t0_s - 2.0 * phase)) * math.sin(half) / w
-        return self.mean_per_s * (1.0 + self.amplitude * integral / (t1_s - t0_s))
+        return self.mean_per_s * (1.0 + self.amplitude * integral / span_s)
 
     def expected_count(self, t0_s: float, t1_s: float) -> float:
         """Expected number of arrivals in [t0, t1]: ∫λ."""
