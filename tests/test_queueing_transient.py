@@ -66,3 +66,20 @@ def test_a_ramp_through_saturation_agrees_with_requests() -> None:
     total_fluid = sum(f * lam for f, lam in zip(per_slice, rates, strict=True)) / sum(rates)
     half = 2.02 * r.std(ddof=1) / math.sqrt(len(r))
     assert abs(r.mean() - total_fluid) <= half + 0.003
+
+
+def test_settled_answers_are_remembered_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a site remembers its settled slices' answers (loads repeat daily); a fresh site,
+    # which has nothing to remember, is the second method, slice by slice
+    import fedsim.queueing.transient as transient
+
+    monkeypatch.setattr(transient, "MAX_MEMO", 7)  # the bound clears it too
+    rng = np.random.default_rng(3)
+    slices = [(int(rng.integers(50, 60)), float(rng.choice([300.0, 350.0, 400.0])))
+              for _ in range(12)]  # ≥ 10 cores above the load: settled within seconds
+    site = transient.FluidSite(0.1, 0.5)
+    for _ in range(3):  # every answer computed, then remembered, then after clearing
+        for c, lam in slices:
+            fresh = transient.FluidSite(0.1, 0.5).serve(c, lam, 60.0, 60.0)
+            assert site.serve(c, lam, 60.0, 60.0) == fresh
+            assert site.p is None  # still on the settled (stationary) path

@@ -34,6 +34,7 @@ STEP_S = 1.0  # implicit Euler step (the transients that matter last seconds to 
 MIN_STEP_S = 1.0
 MAX_STATES = 2_000_000  # the lattice window's largest size (a guard against runaway loads)
 TAIL = 1e-15  # probability mass dropped at the window's ends
+MAX_MEMO = 100_000  # settled slices' answers kept per site
 
 
 def admission_limit(c: int, service_s: float, max_wait_s: float) -> int:
@@ -98,6 +99,9 @@ class FluidSite:
         self.stationary_at: float | None = 0.0  # settled at this rate (0: empty)
         self.p: np.ndarray | None = None  # else: distribution over lo .. lo+len-1
         self.lo = 0
+        # (cores, rate, slice) -> P(late) of a settled slice, or None when not settled:
+        # loads repeat (daily, or a looped trace), and this is most of a site's cost
+        self._settled_tail: dict[tuple[int, float, float], float | None] = {}
 
     def serve(self, c: int, lam_per_s: float, duration_s: float, slice_s: float
               ) -> tuple[float, float]:
@@ -108,16 +112,29 @@ class FluidSite:
             self.stationary_at, self.p, self.cores_before = 0.0, None, 0
             return n_req, 0.0
         limit = admission_limit(c, self.service_s, self.max_wait_s)
-        if self.p is None and self._stationary_ok(c, lam_per_s, slice_s, limit):
-            self.stationary_at, self.cores_before = lam_per_s, c
-            late = n_req * response_tail(c, lam_per_s * self.service_s, self.service_s,
-                                         self.threshold_s)
-            return late, lam_per_s * self.service_s * duration_s
+        if self.p is None:
+            tail = self._tail_if_settled(c, lam_per_s, slice_s, limit)
+            if tail is not None:
+                self.stationary_at, self.cores_before = lam_per_s, c
+                return n_req * tail, lam_per_s * self.service_s * duration_s
         if self.p is None:
             self.lo, self.p = stationary(self.cores_before, self.stationary_at or 0.0,
                                          self.service_s)
             self.stationary_at = None
         return self._evolve(c, lam_per_s, duration_s, slice_s, limit)
+
+    def _tail_if_settled(self, c: int, lam: float, slice_s: float, limit: int
+                         ) -> float | None:
+        """P(late) of a request in a settled slice (Erlang-C), or None if not settled."""
+        key = (c, lam, slice_s)
+        if key in self._settled_tail:
+            return self._settled_tail[key]
+        if len(self._settled_tail) >= MAX_MEMO:
+            self._settled_tail.clear()
+        tail = (response_tail(c, lam * self.service_s, self.service_s, self.threshold_s)
+                if self._stationary_ok(c, lam, slice_s, limit) else None)
+        self._settled_tail[key] = tail
+        return tail
 
     def _stationary_ok(self, c: int, lam: float, slice_s: float, limit: int) -> bool:
         """Settled, and the admission limit practically never reached (so Erlang-C holds:
