@@ -3,13 +3,17 @@
     python benchmarks/bench_engine.py [--days 30] [--mechanism lp_welfare] [--epoch-s 300]
 
 Prints simulation events/s (arrive, start, finish, market and web records in the event
-log), jobs/s, wall time, and the share of wall time spent inside the mechanism.
+log), jobs/s, wall time, the share of wall time spent inside the mechanism, and the
+ratio to a bare simpy loop of as many callbacks timed afterwards in the same process.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+
+import numpy as np
+import simpy
 
 from fedsim.api import simulate
 from fedsim.config import scenario_from_dict
@@ -69,6 +73,27 @@ def scenario(days: float, mechanism: str, epoch_s: float, rate_per_h: float) -> 
     }
 
 
+def bare_simpy_events_per_cpu_s(n_events: int, pending: int = 500, seed: int = 0) -> float:
+    """Callbacks per CPU-second of a bare simpy loop: ``n_events`` timeouts, each with one
+    callback that schedules the next, ``pending`` of them in the heap at once (the
+    engine keeps hundreds: running jobs' finishes, arrivals, the market)."""
+    rng = np.random.default_rng(seed)
+    delays = rng.exponential(60.0, n_events).tolist()
+    env = simpy.Environment()
+    left = [n_events]
+
+    def tick(_event: object) -> None:
+        left[0] -= 1
+        if left[0] >= pending:
+            env.timeout(delays[left[0]]).callbacks.append(tick)
+
+    for k in range(min(pending, n_events)):
+        env.timeout(delays[k]).callbacks.append(tick)
+    started = time.process_time()
+    env.run()
+    return n_events / (time.process_time() - started)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=float, default=30.0)
@@ -99,6 +124,9 @@ def main() -> None:
         f"mechanism     {tables.mechanism_s:.2f} s = {mech_share:.1f}% of wall "
         f"({n_epochs:,} epochs, {1000 * tables.mechanism_s / n_epochs:.2f} ms/epoch)"
     )
+    bare = bare_simpy_events_per_cpu_s(n_events)
+    print(f"bare simpy    {bare:,.0f} callbacks per CPU s, same count, this process: fedsim "
+          f"is {n_events / cpu_s / bare:.3f}x of it (issue 13's target 0.25x)")
 
 if __name__ == "__main__":
     main()
