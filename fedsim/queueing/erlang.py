@@ -205,11 +205,9 @@ def cores_needed(
             f"{floor_p:.4g} > {eps:.4g}"
         )
     a = lam_per_s * service_s
-    t = np.asarray(latency_s)
 
-    def meets(c: int) -> bool:
-        erl_c = _erlang_c_from_b(c, a, erlang_b(c, a))
-        return float(_tail_from_c(c, a, service_s, erl_c, t)) <= eps
+    def meets(c: int) -> bool:  # every probe is above the stability bound
+        return response_tail(c, a, service_s, latency_s) <= eps
 
     lo = math.floor(a)  # unstable, hence violates
     hi, step = lo + 1, 1

@@ -57,26 +57,17 @@ class LoadProfile:
 def violations(c: int, load: LoadProfile, service_s: float, threshold_s: float) -> float:
     """Expected requests of ``load`` whose response exceeds ``threshold_s`` on ``c``
     cores of mean service time ``service_s``."""
-    requests: list[float] = []
-    p_late: list[float] = []  # 1: no cores, no time left after the round trip, unstable
-    stable_at: list[int] = []
-    stable_erl: list[float] = []
-    for tau, lam in zip(load.duration_s, load.rate_per_s, strict=True):
-        n = tau * lam
-        if n <= 0.0:
-            continue
-        if not (c <= 0 or threshold_s <= 0.0 or lam * service_s >= c):
-            stable_at.append(len(p_late))
-            stable_erl.append(lam * service_s)
-        requests.append(n)
-        p_late.append(1.0)
-    if stable_erl:  # one scipy call for every stable slice
-        for k, p in zip(stable_at, response_tails(int(c), stable_erl, service_s, threshold_s),
-                        strict=True):
-            p_late[k] = p
+    # (requests, erlangs) of every slice with requests; a slice is late throughout with no
+    # cores, no time left after the round trip, or unstable
+    slices = [(tau * lam, lam * service_s)
+              for tau, lam in zip(load.duration_s, load.rate_per_s, strict=True) if tau * lam > 0.0]
+    stable = [c > 0 and threshold_s > 0.0 and a < c for _, a in slices]
+    stable_erl = [a for (_, a), ok in zip(slices, stable, strict=True) if ok]
+    # one scipy call for every stable slice
+    tails = iter(response_tails(int(c), stable_erl, service_s, threshold_s) if stable_erl else [])
     total = 0.0
-    for n, p in zip(requests, p_late, strict=True):
-        total += n * p
+    for (n, _), ok in zip(slices, stable, strict=True):
+        total += n * (next(tails) if ok else 1.0)
     return total
 
 

@@ -117,7 +117,6 @@ class FluidSite:
             if tail is not None:
                 self.stationary_at, self.cores_before = lam_per_s, c
                 return n_req * tail, lam_per_s * self.service_s * duration_s
-        if self.p is None:
             self.lo, self.p = stationary(self.cores_before, self.stationary_at or 0.0,
                                          self.service_s)
             self.stationary_at = None
