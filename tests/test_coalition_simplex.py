@@ -17,7 +17,7 @@ from fedsim.mechanisms import coalitions
 from fedsim.mechanisms.coalitions import CoalitionValues
 from fedsim.mechanisms.conformance import random_market
 from fedsim.mechanisms.examples import gpu_cpu_market
-from fedsim.mechanisms.lp import solve_welfare
+from fedsim.mechanisms.market_lp import solve_welfare
 
 
 def _tied(market):

@@ -30,11 +30,12 @@ import numpy as np
 import pytest
 
 from fedsim.market.types import Market
-from fedsim.mechanisms import CoalitionValues, SolveError, coalition_value, make
+from fedsim.mechanisms import CoalitionValues, SolveError, coalition_value, make, market_lp
 from fedsim.mechanisms import lp as lp_mod
 from fedsim.mechanisms.conformance import random_market
 from fedsim.mechanisms.examples import gpu_cpu_market
-from fedsim.mechanisms.lp import solve_lp, solve_welfare
+from fedsim.mechanisms.lp import solve_lp
+from fedsim.mechanisms.market_lp import solve_welfare
 
 DNN_A, WEB_A, DNN_B, WEB_B = range(4)
 A, B = 0, 1
@@ -121,7 +122,7 @@ def test_empty_market_needs_no_solver(monkeypatch: pytest.MonkeyPatch) -> None:
     def boom(*args: object, **kw: object) -> None:
         raise AssertionError("solver called on an empty market")
 
-    monkeypatch.setattr(lp_mod, "solve_lp", boom)
+    monkeypatch.setattr(market_lp, "solve_lp", boom)
     no_demand = random_market(np.random.default_rng(0), 3, 2, 0)
     rich = gpu_cpu_market()
     no_capacity = Market(**{**vars(rich), "capacity_units": np.zeros((2, 2))})
@@ -182,7 +183,7 @@ def test_welfare_lp_from_zero_matches_default_highs_and_its_duals_price_the_opti
                for _ in range(60)]
     fast = [solve_welfare(m) for m in markets]
     plain_solve = lp_mod.solve_lp
-    monkeypatch.setattr(lp_mod, "solve_lp",
+    monkeypatch.setattr(market_lp, "solve_lp",
                         lambda *a, **kw: plain_solve(*a, **{**kw, "zero_feasible": False}))
     for m, f in zip(markets, fast, strict=True):
         ref = solve_welfare(m)

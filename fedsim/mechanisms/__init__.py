@@ -13,8 +13,8 @@ from fedsim.mechanisms.registry import available, describe, make, resolve
 
 _LAZY = {
     "SolveError": "fedsim.mechanisms.lp",
-    "solve_welfare": "fedsim.mechanisms.lp",
-    "WelfareSolution": "fedsim.mechanisms.lp",
+    "solve_welfare": "fedsim.mechanisms.market_lp",
+    "WelfareSolution": "fedsim.mechanisms.market_lp",
     "CoalitionValues": "fedsim.mechanisms.coalitions",
     "coalition_value": "fedsim.mechanisms.coalitions",
     "check": "fedsim.mechanisms.conformance",

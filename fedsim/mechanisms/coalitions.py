@@ -18,7 +18,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from fedsim.market.types import Market
-from fedsim.mechanisms.lp import cells_matrix, solve_cells
+from fedsim.mechanisms.market_lp import cells_matrix, solve_cells
 
 MAX_COMPILED_MEMBERS = 62  # masks are int64 in the compiled simplex
 

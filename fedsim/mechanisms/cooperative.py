@@ -15,8 +15,9 @@ import numpy as np
 from fedsim.market.types import Clearing, Market
 from fedsim.mechanisms.coalitions import CoalitionValues
 from fedsim.mechanisms.games import Estimate, normalise
-from fedsim.mechanisms.lp import SOLVERS, WelfareSolution, solve_welfare
+from fedsim.mechanisms.lp import SOLVERS
 from fedsim.mechanisms.lp_welfare import dual_price_clearing
+from fedsim.mechanisms.market_lp import WelfareSolution, solve_welfare
 
 
 def settle(

@@ -8,7 +8,8 @@ from typing import ClassVar, NamedTuple
 import numpy as np
 
 from fedsim.market.types import Clearing, Market
-from fedsim.mechanisms.lp import SOLVERS, remote_mask, solve_welfare
+from fedsim.mechanisms.lp import SOLVERS
+from fedsim.mechanisms.market_lp import remote_mask, solve_welfare
 
 
 class McAfeeOutcome(NamedTuple):

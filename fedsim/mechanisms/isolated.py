@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from fedsim.market.types import Clearing, Market
-from fedsim.mechanisms.lp import SOLVERS, remote_mask, solve_welfare
+from fedsim.mechanisms.lp import SOLVERS
+from fedsim.mechanisms.market_lp import remote_mask, solve_welfare
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from typing import ClassVar
 import numpy as np
 
 from fedsim.market.types import Clearing, Market
-from fedsim.mechanisms.lp import SOLVERS, WelfareSolution, solve_welfare
+from fedsim.mechanisms.lp import SOLVERS
+from fedsim.mechanisms.market_lp import WelfareSolution, solve_welfare
 
 
 def dual_price_clearing(market: Market, sol: WelfareSolution, **info: float) -> Clearing:

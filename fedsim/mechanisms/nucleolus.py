@@ -9,8 +9,8 @@ from fedsim.market.types import Clearing, Market
 from fedsim.mechanisms.coalitions import CoalitionValues
 from fedsim.mechanisms.cooperative import check_common, settle
 from fedsim.mechanisms.games import least_core, nucleolus
-from fedsim.mechanisms.lp import solve_welfare
 from fedsim.mechanisms.lp_welfare import dual_price_clearing
+from fedsim.mechanisms.market_lp import solve_welfare
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import numpy as np
 from fedsim.market.types import Clearing, Market
 from fedsim.mechanisms.coalitions import CoalitionValues
 from fedsim.mechanisms.cooperative import check_common
-from fedsim.mechanisms.lp import solve_welfare
+from fedsim.mechanisms.market_lp import solve_welfare
 
 
 @dataclass(frozen=True)
