@@ -31,6 +31,7 @@ import pytest
 
 from fedsim.market.types import Market
 from fedsim.mechanisms import CoalitionValues, SolveError, coalition_value, make, market_lp
+from fedsim.mechanisms import dense_primal
 from fedsim.mechanisms import lp as lp_mod
 from fedsim.mechanisms.conformance import random_market
 from fedsim.mechanisms.examples import gpu_cpu_market
@@ -149,6 +150,7 @@ def test_failing_solver_raises_solve_error_and_cbc_is_the_fallback(
     def highs_fails(h: object) -> None:
         raise SolveError("HiGHS: Solve error")
 
+    monkeypatch.setattr(dense_primal, "MAX_DENSE_ROWS", 0)  # the HiGHS → CBC chain alone
     monkeypatch.setattr(lp_mod, "run_highs", highs_fails)
     market = gpu_cpu_market()
     # HiGHS fails, CBC answers
@@ -172,16 +174,21 @@ def test_solver_parameter_is_validated() -> None:
     ] == pytest.approx(31.2)
 
 
+@pytest.mark.parametrize("dense_rows", [dense_primal.MAX_DENSE_ROWS, 0],
+                         ids=["compiled", "highs-from-zero"])
 def test_welfare_lp_from_zero_matches_default_highs_and_its_duals_price_the_optimum(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, dense_rows: int,
 ) -> None:
-    # the welfare LP runs primal simplex from x = 0 without presolve; HiGHS's default
-    # (presolve, dual simplex) is the second method. Optima must agree; duals may differ
-    # on degenerate markets, so each must be dual feasible and close the duality gap.
+    # the welfare LP runs primal simplex from x = 0 (the compiled dense one, or HiGHS's
+    # without presolve when that is off); HiGHS's default (presolve, dual simplex) is the
+    # second method. Optima must agree; duals may differ on degenerate markets, so each
+    # must be dual feasible and close the duality gap.
     rng = np.random.default_rng(23)
     markets = [random_market(rng, int(rng.integers(2, 7)), 3, int(rng.integers(2, 25)))
                for _ in range(60)]
+    monkeypatch.setattr(dense_primal, "MAX_DENSE_ROWS", dense_rows)
     fast = [solve_welfare(m) for m in markets]
+    monkeypatch.setattr(dense_primal, "MAX_DENSE_ROWS", 0)
     plain_solve = lp_mod.solve_lp
     monkeypatch.setattr(market_lp, "solve_lp",
                         lambda *a, **kw: plain_solve(*a, **{**kw, "zero_feasible": False}))
@@ -203,3 +210,25 @@ def test_welfare_lp_from_zero_matches_default_highs_and_its_duals_price_the_opti
         x = f.allocation_units  # and primal feasible
         assert np.all(x.sum(axis=(1, 2)) <= m.demand_units + 1e-7)
         assert np.all(np.einsum("dir,dr->ir", x, m.need) <= m.capacity_units + 1e-7)
+
+
+def test_compiled_welfare_lp_hands_over_to_highs_when_uncertified_or_too_large(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = []
+    plain_solve = lp_mod.solve_lp
+    monkeypatch.setattr(market_lp, "solve_lp",
+                        lambda *a, **kw: calls.append(1) or plain_solve(*a, **kw))
+    market = gpu_cpu_market()
+    assert make("lp_welfare").clear(market).info["welfare_usd_per_h"] == pytest.approx(31.2)
+    assert calls == []  # 8 rows: the compiled simplex answered
+    # a kernel that cannot certify its answer: HiGHS gives the hand-derived optimum
+    monkeypatch.setattr(dense_primal, "welfare_simplex",
+                        lambda *a: (False, np.full(len(a[3]), 99.0), np.zeros(len(a[4]))))
+    assert make("lp_welfare").clear(market).info["welfare_usd_per_h"] == pytest.approx(31.2)
+    assert calls == [1]
+    # more rows in use than the dense inverse is worth: never offered to the kernel
+    monkeypatch.setattr(dense_primal, "welfare_simplex", lambda *a: pytest.fail("kernel"))
+    big = random_market(np.random.default_rng(5), 6, 3, dense_primal.MAX_DENSE_ROWS)
+    assert solve_welfare(big).status == "optimal"
+    assert calls == [1, 1]

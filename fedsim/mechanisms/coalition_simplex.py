@@ -32,65 +32,14 @@ from fedsim.mechanisms.dense_basis import (
     PIVOT_TOL,
     certified,
     duals,
-    ftran,
     matvec,
     pivot,
     price_row,
     refactor,
 )
+from fedsim.mechanisms.dense_primal import BLAND_AFTER, MAX_PIVOTS_PER_LP, REFACTOR, primal
 
-REFACTOR = 200  # pivots between fresh inverses
-MAX_PIVOTS_PER_LP = 5000
-BLAND_AFTER = 25  # consecutive degenerate pivots before Bland's rule
 FAILED = np.nan
-
-
-@register_jitable
-def _primal(n, start, index, value, cost, b, basic, pos, binv, xb, d, tol_p, tol_d):
-    """Primal simplex from a primal-feasible basis (used once, from the slack basis)."""
-    m = binv.shape[0]
-    alpha = np.zeros(n + m)
-    w = np.zeros(m)
-    degenerate = 0
-    since = 0
-    for _ in range(MAX_PIVOTS_PER_LP * 4):
-        bland = degenerate >= BLAND_AFTER
-        q = -1
-        best = -tol_d
-        for j in range(n + m):
-            if pos[j] < 0 and d[j] < best:
-                q = j
-                if bland:
-                    break
-                best = d[j]
-        if q < 0:
-            return True
-        ftran(binv, q, n, start, index, value, w)
-        r = -1
-        ratio = np.inf
-        for i in range(m):
-            if w[i] > PIVOT_TOL:
-                t = max(xb[i], 0.0) / w[i]
-                if r < 0 or t < ratio - 1e-12:
-                    ratio = t
-                    r = i
-                elif t <= ratio + 1e-12 and (  # a tie: Bland's smallest index, else largest pivot
-                    (bland and basic[i] < basic[r]) or (not bland and w[i] > w[r])
-                ):
-                    ratio = min(ratio, t)
-                    r = i
-        if r < 0:
-            return False  # unbounded: impossible for a welfare LP, so numerical trouble
-        price_row(r, n, start, index, value, pos, binv, alpha)
-        moved = ratio > 0.0
-        pivot(r, q, n, start, index, value, basic, pos, binv, xb, d, alpha, w)
-        degenerate = 0 if moved else degenerate + 1
-        since += 1
-        if since >= REFACTOR:
-            if not refactor(n, start, index, value, cost, b, basic, binv, xb, d):
-                return False
-            since = 0
-    return False
 
 
 @register_jitable
@@ -195,7 +144,7 @@ def coalition_sweep(start, index, value, gain, row_upper, row_member, masks, bas
                 basic[p] = n + p
                 pos[n + p] = p
             ready = refactor(n, start, index, value, cost, row_upper, basic, binv, xb, d) and (
-                _primal(n, start, index, value, cost, row_upper, basic, pos, binv, xb, d,
+                primal(n, start, index, value, cost, row_upper, basic, pos, binv, xb, d,
                         tol_p, tol_d))
             counter[0] = 0
             if not ready:

@@ -122,12 +122,20 @@ def solve_cells(
 
     Rows are all ``len(demand_units)`` demand rows, then all capacity rows, then one row
     per group (``≤ 1``); empty rows are harmless and keep the dual vector aligned with
-    the market's indices.
+    the market's indices. With ``solver="highs"`` an LP of up to ``MAX_DENSE_ROWS`` rows
+    in use goes to the compiled simplex of :mod:`.dense_primal` first (certified; HiGHS
+    when it cannot certify), larger ones straight to HiGHS.
     """
     left = np.ones(n_groups) if group_left is None else np.maximum(group_left, 0.0)
     upper = np.concatenate([demand_units, capacity_units, left])
     a = cells_matrix(demand_row, capacity_row, need, len(demand_units), len(upper),
                      group, share, len(demand_units) + len(capacity_units))
+    if solver == "highs" and len(gain):
+        from fedsim.mechanisms.dense_primal import solve_dense  # numba: first solve only
+
+        dense = solve_dense(gain, a, upper)
+        if dense is not None:
+            return dense
     return solve_lp(gain, a, np.full(len(upper), -np.inf), upper, solver=solver,
                     zero_feasible=True)
 
