@@ -1,4 +1,5 @@
-"""An epoch whose market equals the previous one's reuses a clock-free rule's clearing.
+"""An epoch whose market equals the previous one's reuses a clock-free rule's clearing;
+an epoch whose queues and pools did not change reuses the last snapshot.
 
 A mechanism is a pure function of its ``Market``; one that declares
 ``reads_clock = False`` does not look at ``epoch`` or ``t_s``, so the engine may answer
@@ -10,16 +11,20 @@ here with a comparison written independently of ``Market.same_but_clock``).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from fedsim.api import prepare, run
 from fedsim.config import scenario_from_dict
 from fedsim.engine.clearing_checks import can_trade
+from fedsim.engine.market_builder import Snapshot, Snapshots, build_snapshot
 from fedsim.engine.simulation import Simulation
+from fedsim.engine.web_plan import WebPlan
 from fedsim.market.types import Clearing, Market
 from fedsim.mechanisms.lp_welfare import LPWelfare
 from tests.helpers.scenarios import two_provider_dict
@@ -130,3 +135,39 @@ def test_a_market_of_one_member_is_not_cleared() -> None:
     result = run(scenario_from_dict(data), baseline=False, trust_code=[name])
     assert CALLS == []
     assert set(result.epochs["status"]) == {"empty"}
+
+
+def _snapshots_checked(data: dict, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
+    """Run ``data``, comparing every snapshot the run takes with one built afresh from the
+    same state; returns (snapshots, how many came back from the last one)."""
+    seen: list[Market] = []
+    taken = Snapshots.take
+
+    def checked(self: Snapshots, web: WebPlan, epoch: int, t_s: float, outside: object
+                ) -> Snapshot:
+        snap = taken(self, web, epoch, t_s, outside)
+        fresh = build_snapshot(self.world, self.dnn, web, epoch, t_s, outside)
+        assert _equal_but_clock(snap.market, fresh.market)
+        assert (snap.market.epoch, snap.market.t_s) == (epoch, t_s)
+        assert [(c.owner, c.n_gpus, c.jobs) for c in snap.classes] == [
+            (c.owner, c.n_gpus, c.jobs) for c in fresh.classes]
+        seen.append(snap.market)
+        return snap
+
+    monkeypatch.setattr(Snapshots, "take", checked)
+    world = prepare(scenario_from_dict(data), limits=None).world
+    Simulation(world, LPWelfare()).run()
+    repeated = sum(b.capacity_units is a.capacity_units for a, b in itertools.pairwise(seen))
+    return len(seen), repeated
+
+
+def test_a_snapshot_is_rebuilt_whenever_queues_or_pools_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # DNN only: an epoch in which no job arrived, started, finished or was preempted gets
+    # the last market back at its own clock; every snapshot must equal a fresh build
+    n, repeated = _snapshots_checked(_scenario(), monkeypatch)
+    assert 0 < repeated < n
+    # web services' loads move with the clock: always rebuilt
+    n, repeated = _snapshots_checked(two_provider_dict(horizon_s=86400), monkeypatch)
+    assert n > 0 and repeated == 0

@@ -52,6 +52,8 @@ class DnnCluster:
         # market's demand classes, kept as jobs come and go (not rebuilt every epoch)
         self.waiting: dict[tuple[int, int, int], list[int]] = {}
         self.waiting_ref_s: dict[tuple[int, int, int], float] = {}  # their remaining work
+        self.queue_changes = 0  # enqueues and dequeues so far: equal counts, equal queues
+        self.class_changes = 0  # classes that began or stopped waiting: the same, for keys
         self.running: list[dict[int, None]] = [{} for _ in range(n_i)]  # per host
         self.functions_in_use = [0] * n_i  # per owner: model-parallel stages on its pool
         self.on_freed: Notify = lambda i, t_s: None
@@ -132,10 +134,12 @@ class DnnCluster:
     def enqueue(self, o: int, j: int) -> None:
         """Job ``j`` of owner ``o`` starts waiting."""
         self.queued[o][j] = None
+        self.queue_changes += 1
         jobs = self.jobs
         key = (o, jobs.job_type[j], jobs.n_gpus[j])
         waiting = self.waiting.get(key)
         if waiting is None:
+            self.class_changes += 1
             self.waiting[key] = [j]
             self.waiting_ref_s[key] = jobs.remaining_ref_s[j]
             return
@@ -148,10 +152,12 @@ class DnnCluster:
     def dequeue(self, o: int, j: int) -> None:
         """Job ``j`` of owner ``o`` stops waiting (it starts somewhere)."""
         del self.queued[o][j]
+        self.queue_changes += 1
         jobs = self.jobs
         key = (o, jobs.job_type[j], jobs.n_gpus[j])
         waiting = self.waiting[key]
         if len(waiting) == 1:
+            self.class_changes += 1
             del self.waiting[key], self.waiting_ref_s[key]
         else:
             del waiting[bisect_left(waiting, j)]

@@ -76,6 +76,21 @@ class DnnRows:
         self._last_keys: tuple[ClassKey, ...] | None = None
         self._last_stacked: _Stacked
         self._data_cost_usd = world.dataset_gb * world.egress_usd_per_gb
+        self._is_member = set(world.members)
+        self._classes_at = -1
+        self._waiting_classes: list[tuple[ClassKey, list[int]]] = []
+
+    def classes(self) -> list[tuple[ClassKey, list[int]]]:
+        """Members' waiting jobs (never started, or preempted) by owner, type and gang size,
+        each class in arrival order, classes sorted. Kept while no class began or stopped
+        waiting: each class's list is the cluster's own, which changes in place."""
+        dnn = self.dnn
+        if dnn.class_changes != self._classes_at:
+            waiting, member = dnn.waiting, self._is_member
+            self._waiting_classes = [(key, waiting[key]) for key in sorted(waiting)
+                                     if key[0] in member]
+            self._classes_at = dnn.class_changes
+        return self._waiting_classes
 
     def demand_class(self, key: ClassKey, jobs: list[int]) -> DemandClass:
         """The class's ``DemandClass`` over its waiting list ``jobs`` (kept while the class

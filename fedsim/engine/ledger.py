@@ -54,6 +54,12 @@ class Ledger:
     def add(self, column: str, epoch: int, provider: int, amount: float) -> None:
         self._acc[column][epoch * self._n + provider] += amount
 
+    def add_all(self, column: str, epoch: int, amounts: list[float]) -> None:
+        """``amounts[i]`` for every provider ``i`` (one call per epoch and column)."""
+        acc, k = self._acc[column], epoch * self._n
+        for i, amount in enumerate(amounts):
+            acc[k + i] += amount
+
     def column(self, column: str) -> list[float]:
         """The flat ``[epoch · n_providers + provider]`` accumulator of a column, for
         callers that book on a hot path (add to it in place)."""

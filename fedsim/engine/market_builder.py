@@ -23,13 +23,6 @@ class Snapshot:
     member_index: tuple[int, ...]  # market provider m -> world provider index
 
 
-def _dnn_classes(world: World, dnn: DnnCluster) -> list[tuple[tuple[int, int, int], list[int]]]:
-    """Members' waiting jobs (never started, or preempted) by owner, type and gang size,
-    each class in arrival order, classes sorted."""
-    members = world.members
-    return sorted(item for item in dnn.waiting.items() if item[0][0] in members)
-
-
 def build_snapshot(
     world: World,
     dnn: DnnCluster,
@@ -63,10 +56,10 @@ def build_snapshot(
     aff_rows: list[np.ndarray] = []
     wan_rows: list[np.ndarray] = []
     dnn_need, dnn_aff, dnn_wan = np.zeros((0, n_r)), np.zeros((0, n_m, n_r)), np.zeros((0, n_m))
-    dnn_classes = _dnn_classes(world, dnn)
+    if dnn_rows is None:
+        dnn_rows = DnnRows(world, dnn)
+    dnn_classes = dnn_rows.classes()
     if dnn_classes:
-        if dnn_rows is None:
-            dnn_rows = DnnRows(world, dnn)
         rows = dnn_rows.rows(dnn_classes, outside_usd_per_gpu_h)
         labels.extend(rows.labels)
         classes.extend(dnn_rows.demand_class(key, jobs) for key, jobs in dnn_classes)
@@ -121,6 +114,37 @@ def build_snapshot(
         epoch_s=world.epoch_s,
     )
     return Snapshot(market=market, classes=tuple(classes), member_index=members)
+
+
+class Snapshots:
+    """One run's epoch snapshots. Without web services or a serverless outside option the
+    market reads only the DNN queues and GPU pools; when neither changed since the last
+    snapshot (no job arrived, started, finished or was preempted: a third of the Philly
+    trace's epochs), that market comes back at the new clock instead of being rebuilt."""
+
+    def __init__(self, world: World, dnn: DnnCluster) -> None:
+        self.world = world
+        self.dnn = dnn
+        self.rows = DnnRows(world, dnn)
+        self._key: tuple | None = None
+        self._last: Snapshot | None = None
+
+    def take(self, web: WebPlan, epoch: int, t_s: float,
+             outside_usd_per_gpu_h: Callable[[int, int, int], float] | None) -> Snapshot:
+        """The market among the members at the start of ``epoch`` (see ``build_snapshot``)."""
+        key = self._state_key(web, outside_usd_per_gpu_h)
+        last = self._last
+        if key is not None and key == self._key and last is not None:
+            return Snapshot(last.market.at_clock(epoch, t_s), last.classes, last.member_index)
+        snap = build_snapshot(self.world, self.dnn, web, epoch, t_s, outside_usd_per_gpu_h,
+                              self.rows)
+        self._key, self._last = key, snap
+        return snap
+
+    def _state_key(self, web: WebPlan, outside: object) -> tuple | None:
+        if outside is not None or any(s is not None for s in web.services):
+            return None  # web loads and outside prices move with the clock
+        return self.dnn.queue_changes, self.dnn.occ.changes, web.free_cores
 
 
 def _stack(head: np.ndarray, rows: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:

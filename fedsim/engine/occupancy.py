@@ -24,6 +24,8 @@ class Occupancy:
         self._busy_since_s = [[0.0] * n_g for _ in range(n_i)]
         self._busy_unit_s = [[0.0] * n_g for _ in range(n_i)]  # since the last flush
         self.violations: list[str] = []
+        self.changes = 0  # holds and releases so far: equal counts, equal pools
+
 
     def hold(self, i: int, g: int, units: int, t_s: float, guest: bool) -> None:
         """``units`` GPUs of type ``g`` at ``i`` become held (negative: released)."""
@@ -31,6 +33,8 @@ class Occupancy:
         self._busy_unit_s[i][g] += busy[g] * (t_s - self._busy_since_s[i][g])
         self._busy_since_s[i][g] = t_s
         busy[g] += units
+        if units:
+            self.changes += 1
         free = self.free[i]
         free[g] -= units
         if guest:

@@ -20,12 +20,11 @@ from fedsim.engine import tables
 from fedsim.engine.clearing_checks import can_trade, clearing_problem
 from fedsim.engine.clock import ARRIVAL, MARKET, ROUND, At, relaxed_gc, run_until
 from fedsim.engine.dnn import DnnCluster
-from fedsim.engine.dnn_rows import DnnRows
 from fedsim.engine.events import EventLog
 from fedsim.engine.identities import check_identities
 from fedsim.engine.ledger import Ledger
 from fedsim.engine.local import LocalScheduling
-from fedsim.engine.market_builder import Snapshot, build_snapshot
+from fedsim.engine.market_builder import Snapshot, Snapshots
 from fedsim.engine.placement import Placed, place
 from fedsim.engine.searches import Searches
 from fedsim.engine.serverless import ServerlessBursts
@@ -83,7 +82,7 @@ class Simulation:
         )
         self.dnn.on_freed = self.local.on_change
         self.serverless = ServerlessBursts(world, self.dnn, self._schedule)
-        self.dnn_rows = DnnRows(world, self.dnn)
+        self.snapshots = Snapshots(world, self.dnn)
         self._clearing_rows: list[tables.ClearingRow] = []
         self._price_rows: list[np.ndarray] = []
         self._epoch_rows: list[tables.EpochRow] = []
@@ -189,7 +188,7 @@ class Simulation:
         world = self.world
         web = self.web_planner.plan(t0, t1)
         outside = self.serverless.outside_usd_per_gpu_h if self.serverless.active else None
-        snap = build_snapshot(world, self.dnn, web, e, t0, outside, self.dnn_rows)
+        snap = self.snapshots.take(web, e, t0, outside)
         clearing, fallback = self._clear(snap)
         self.ledger.budget_balanced[e] = clearing.budget_balanced
         placed = place(snap, clearing, self.dnn, web, world.cpu_index, t0,
@@ -244,11 +243,10 @@ class Simulation:
         )
         gpu_busy_h = busy_h[:, :cpu].sum(axis=1)
         gpu_cap_h = w.capacity_units[:, :cpu].sum(axis=1) * hours
-        for i in range(w.n_providers):
-            led.add("operating_cost_usd", e, i, float(cost[i]))
-            led.add("gpu_busy_h", e, i, float(gpu_busy_h[i]))
-            led.add("gpu_capacity_h", e, i, float(gpu_cap_h[i]))
-            led.add("cpu_capacity_h", e, i, float(w.capacity_units[i, cpu]) * hours)
+        led.add_all("operating_cost_usd", e, cost.tolist())
+        led.add_all("gpu_busy_h", e, gpu_busy_h.tolist())
+        led.add_all("gpu_capacity_h", e, gpu_cap_h.tolist())
+        led.add_all("cpu_capacity_h", e, (w.capacity_units[:, cpu] * hours).tolist())
 
     # --- run -------------------------------------------------------------------------------
 

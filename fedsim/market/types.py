@@ -107,6 +107,8 @@ class Market:
         if n_d and (self.demand_owner.min() < 0 or self.demand_owner.max() >= n_i):
             raise ValueError("Market.demand_owner: index out of range")
         grouped = self.demand_group >= 0
+        if not grouped.any():
+            return
         if np.any(grouped & ~(self.group_share > 0)):
             raise ValueError("Market.group_share: must be > 0 for every grouped class")
         for g in np.unique(self.demand_group[grouped]):
@@ -118,12 +120,23 @@ class Market:
         and epoch length equal, only ``epoch`` and ``t_s`` may differ."""
         for name in _ALL_BUT_CLOCK:  # every field, so that a new one cannot be missed
             mine, theirs = getattr(self, name), getattr(other, name)
+            if mine is theirs:  # shared read-only arrays (``at_clock``)
+                continue
             if isinstance(mine, np.ndarray):
                 if not np.array_equal(mine, theirs):
                     return False
             elif mine != theirs:
                 return False
         return True
+
+    def at_clock(self, epoch: int, t_s: float) -> Market:
+        """This market at another epoch: the same (read-only) arrays, a new clock. No
+        copy and no validation: what was valid is still valid."""
+        moved = object.__new__(Market)
+        moved.__dict__.update(self.__dict__)
+        object.__setattr__(moved, "epoch", epoch)
+        object.__setattr__(moved, "t_s", t_s)
+        return moved
 
     @property
     def n_groups(self) -> int:
