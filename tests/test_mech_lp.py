@@ -30,8 +30,14 @@ import numpy as np
 import pytest
 
 from fedsim.market.types import Market
-from fedsim.mechanisms import CoalitionValues, SolveError, coalition_value, make, market_lp
-from fedsim.mechanisms import dense_primal
+from fedsim.mechanisms import (
+    CoalitionValues,
+    SolveError,
+    coalition_value,
+    dense_primal,
+    make,
+    market_lp,
+)
 from fedsim.mechanisms import lp as lp_mod
 from fedsim.mechanisms.conformance import random_market
 from fedsim.mechanisms.examples import gpu_cpu_market
