@@ -21,6 +21,7 @@ import pytest
 
 from fedsim.api import prepare, run
 from fedsim.config import scenario_from_dict
+from fedsim.engine import web_plan
 from fedsim.engine.clearing_checks import can_trade
 from fedsim.engine.market_builder import Snapshot, Snapshots, build_snapshot
 from fedsim.engine.simulation import Simulation
@@ -171,3 +172,25 @@ def test_a_snapshot_is_rebuilt_whenever_queues_or_pools_changed(
     # web services' loads move with the clock: always rebuilt
     n, repeated = _snapshots_checked(two_provider_dict(horizon_s=86400), monkeypatch)
     assert n > 0 and repeated == 0
+
+
+@pytest.mark.parametrize("sizing", ["last_epoch", "ewma"])
+def test_a_forecast_observes_the_load_window_already_computed(
+    monkeypatch: pytest.MonkeyPatch, sizing: str,
+) -> None:
+    # an epoch's forecast observes [t0 - epoch, t0): the epoch before's actual load, whose
+    # profile the planner already built; only the first epoch builds one extra window
+    data = two_provider_dict(horizon_s=6 * 3600)
+    services = 0
+    for provider in data["providers"]:
+        if "web" in provider:
+            provider["web"]["sizing"] = sizing
+            services += 1
+    windows: list[tuple[float, float]] = []
+    slices = web_plan.q.slices
+    monkeypatch.setattr(web_plan.q, "slices",
+                        lambda t0, t1, step: windows.append((t0, t1)) or slices(t0, t1, step))
+    world = prepare(scenario_from_dict(data), limits=None).world
+    Simulation(world, LPWelfare()).run()
+    assert services and len(windows) == services * (world.n_epochs + 1)
+    assert len(set(windows)) == world.n_epochs + 1  # the same windows for every service

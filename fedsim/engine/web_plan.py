@@ -23,6 +23,7 @@ provider's bundles as one demand group (it buys one at most): see
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -169,9 +170,15 @@ class WebPlanner:
         self.forecasts = [Forecast(1.0 if w is not None and w.sizing == "last_epoch"
                                    else (w.ewma_alpha if w is not None else 1.0))
                           for w in world.web]
+        # recent load windows per provider: a forecast observes the epoch before's
+        self._recent = [deque[tuple[float, float, LoadProfile]](maxlen=3) for _ in world.web]
 
-    def _profile(self, web: WebSpec, t0_s: float, t1_s: float) -> LoadProfile:
-        return web.load.profile(q.slices(t0_s, t1_s, self.world.web_slice_s))
+    def _profile(self, i: int, web: WebSpec, t0_s: float, t1_s: float) -> LoadProfile:
+        hit = next((p for a, b, p in self._recent[i] if a == t0_s and b == t1_s), None)
+        if hit is None:
+            hit = web.load.profile(q.slices(t0_s, t1_s, self.world.web_slice_s))
+            self._recent[i].append((t0_s, t1_s, hit))
+        return hit
 
     def _planned(self, i: int, web: WebSpec, actual: LoadProfile, t0_s: float,
                  t1_s: float) -> LoadProfile:
@@ -185,9 +192,9 @@ class WebPlanner:
         fc = self.forecasts[i]
         epoch_s = self.world.epoch_s
         if fc.rates is None:  # the service ran before the simulation: its last epoch
-            fc.observe(self._profile(web, t0_s - epoch_s, t0_s))
+            fc.observe(self._profile(i, web, t0_s - epoch_s, t0_s))
         else:
-            fc.observe(self._profile(web, max(t0_s - epoch_s, 0.0), t0_s))
+            fc.observe(self._profile(i, web, max(t0_s - epoch_s, 0.0), t0_s))
         return fc.expect(actual.duration_s)
 
     def plan(self, t0_s: float, t1_s: float) -> WebPlan:
@@ -201,7 +208,7 @@ class WebPlanner:
             if web is None:
                 homes.append(None)
                 continue
-            actual = self._profile(web, t0_s, t1_s)
+            actual = self._profile(i, web, t0_s, t1_s)
             planned = self._planned(i, web, actual, t0_s, t1_s)
             service_s = web.service_ms / 1000.0 / w.cpu_speed[i]
             need = self.memo.cores(planned, service_s, web.latency_s, web.percentile, (i, i))
