@@ -26,7 +26,6 @@ class Occupancy:
         self.violations: list[str] = []
         self.changes = 0  # holds and releases so far: equal counts, equal pools
 
-
     def hold(self, i: int, g: int, units: int, t_s: float, guest: bool) -> None:
         """``units`` GPUs of type ``g`` at ``i`` become held (negative: released)."""
         busy = self._busy[i]

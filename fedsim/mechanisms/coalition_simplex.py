@@ -145,7 +145,7 @@ def coalition_sweep(start, index, value, gain, row_upper, row_member, masks, bas
                 pos[n + p] = p
             ready = refactor(n, start, index, value, cost, row_upper, basic, binv, xb, d) and (
                 primal(n, start, index, value, cost, row_upper, basic, pos, binv, xb, d,
-                        tol_p, tol_d))
+                       tol_p, tol_d))
             counter[0] = 0
             if not ready:
                 break

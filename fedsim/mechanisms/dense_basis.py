@@ -1,4 +1,5 @@
-"""The dense basis of :mod:`.coalition_simplex`: its inverse, pivots and certificate.
+"""The dense basis of the compiled simplexes (:mod:`.coalition_simplex`,
+:mod:`.dense_primal`): its inverse, pivots and certificate.
 
 The basis inverse ``binv`` is a dense ``m × m`` array (m ≈ 100 rows for a 10-member
 market); the constraint matrix ``A`` is column-wise sparse (``start``, ``index``,
@@ -7,10 +8,11 @@ inside compiled code a call per column would pay reference counting on every arr
 argument, and BLAS/LAPACK would wake OpenBLAS's thread pool, whose spinning threads
 cost more CPU than these small products.
 
-These functions are compiled into :func:`.coalition_simplex.coalition_sweep`'s on-disk
-cache, which numba keys on *that* file only: after editing this one, clear
-``fedsim/mechanisms/__pycache__/coalition_simplex*`` (users' installs are unaffected:
-an upgrade rewrites both files).
+These functions are compiled into :func:`.coalition_simplex.coalition_sweep`'s and
+:func:`.dense_primal.welfare_simplex`'s on-disk caches, which numba keys on *their*
+files only: after editing this one, clear ``fedsim/mechanisms/__pycache__/`` of
+``coalition_simplex*`` and ``dense_primal*`` (users' installs are unaffected: an
+upgrade rewrites every file).
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ A welfare LP (``max g·x`` s.t. ``A x ≤ u``, ``u ≥ 0``, ``x ≥ 0``; DESIGN.
 feasible at the slack basis, so the primal simplex needs no phase one. For the markets an
 engine clears every epoch (tens of demand rows, a few pools: ~60 rows, ~200 cells) HiGHS
 spends most of its time on set-up (a new instance, model checks, scaling) rather than on
-its pivots; here the whole solve is one compiled call on a dense basis inverse, 2-3x
-faster (benchmarks/README.md). The answer is accepted only with the certificate of
+its pivots; here the whole solve is one compiled call on a dense basis inverse: 6x
+faster on the Philly replay's markets, 1.3-3.4x on random ones of 35-210 rows
+(benchmarks/README.md). The answer is accepted only with the certificate of
 :func:`.dense_basis.certified`; otherwise the caller solves the LP with HiGHS. Beyond
 ``MAX_DENSE_ROWS`` rows the dense inverse (m² per pivot) costs more than HiGHS's sparse
 one, and HiGHS solves it.
