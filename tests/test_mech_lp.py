@@ -26,6 +26,11 @@ Isolated: v(A) = 6·2 + 2·0.8 = 13.6, v(B) = 2·2 + 6·0.8 = 8.8.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -238,3 +243,24 @@ def test_compiled_welfare_lp_hands_over_to_highs_when_uncertified_or_too_large(
     big = random_market(np.random.default_rng(5), 6, 3, dense_primal.MAX_DENSE_ROWS)
     assert solve_welfare(big).status == "optimal"
     assert calls == [1, 1]
+
+
+def test_without_a_usable_numba_cache_highs_solves_everything(repo_root: Path) -> None:
+    # numba refuses to define a cached kernel where no cache folder is writable (here
+    # forced by allowing only zip-file locations): the LPs must still be solved, by HiGHS,
+    # with one warning per kernel instead of a traceback
+    code = (
+        "from fedsim.mechanisms import make\n"
+        "from fedsim.mechanisms.examples import gpu_cpu_market\n"
+        "m = gpu_cpu_market()\n"
+        "print(make('lp_welfare').clear(m).info['welfare_usd_per_h'])\n"
+        "print(make('shapley').clear(m).status, make('vcg').clear(m).status)\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_LOCATOR_CLASSES": "ZipCacheLocator"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, cwd=repo_root, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["31.2", "optimal", "optimal"]  # the hand-derived v(N)
+    assert "Traceback" not in proc.stderr
+    for name in ("dense_primal", "coalition_simplex"):
+        assert proc.stderr.count(f"compiled LP kernel '{name}' cannot load") == 1

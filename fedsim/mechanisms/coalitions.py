@@ -18,6 +18,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from fedsim.market.types import Market
+from fedsim.mechanisms.compiled import kernel
 from fedsim.mechanisms.market_lp import cells_matrix, solve_cells
 
 MAX_COMPILED_MEMBERS = 62  # masks are int64 in the compiled simplex
@@ -102,7 +103,8 @@ class CoalitionValues:
 
     def _compiled_ok(self) -> bool:
         # the kernel takes masks as int64: beyond 62 members they are Python ints only
-        return self.solver == "highs" and self.n <= MAX_COMPILED_MEMBERS
+        return (self.solver == "highs" and self.n <= MAX_COMPILED_MEMBERS
+                and kernel("coalition_simplex") is not None)
 
     def _solve_direct(self, mask: int) -> float:
         """v(S) from a model of the coalition alone (CBC, or HiGHS when the compiled
@@ -152,10 +154,10 @@ class _CompiledSweep:
     """The grand LP in the compiled simplex's form; keeps its basis between calls."""
 
     def __init__(self, values: CoalitionValues) -> None:
-        from fedsim.mechanisms import coalition_simplex  # numba: only when v(S) is needed
-
         v = values
-        self._sweep = coalition_simplex.coalition_sweep
+        module = kernel("coalition_simplex")  # numba: only for v(S); _compiled_ok() loaded it
+        assert module is not None
+        self._sweep = module.coalition_sweep
         a = cells_matrix(v._demand_row, v._capacity_row, v._need, v._n_demand,
                          len(v._row_upper), v._group, v._share, v._n_demand + len(v._capacity))
         self._start = np.asarray(a.start, dtype=np.int64)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fedsim.market.types import Market
+from fedsim.mechanisms.compiled import kernel
 from fedsim.mechanisms.lp import Csc, LPSolution, solve_lp
 
 
@@ -130,10 +131,9 @@ def solve_cells(
     upper = np.concatenate([demand_units, capacity_units, left])
     a = cells_matrix(demand_row, capacity_row, need, len(demand_units), len(upper),
                      group, share, len(demand_units) + len(capacity_units))
-    if solver == "highs" and len(gain):
-        from fedsim.mechanisms.dense_primal import solve_dense  # numba: first solve only
-
-        dense = solve_dense(gain, a, upper)
+    dense_primal = kernel("dense_primal") if solver == "highs" and len(gain) else None
+    if dense_primal is not None:  # numba: imported on the first solve only
+        dense = dense_primal.solve_dense(gain, a, upper)
         if dense is not None:
             return dense
     return solve_lp(gain, a, np.full(len(upper), -np.inf), upper, solver=solver,
