@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +31,7 @@ import numpy as np
 from fedsim.engine.world import WebSpec, World
 from fedsim.errors import ScenarioError
 from fedsim.queueing import profile as q
+from fedsim.queueing.memo import BoundedMemo
 from fedsim.queueing.profile import LoadProfile
 
 MAX_WEB_CORES = 500_000  # half of the sizing search bound: room for the SLA margin
@@ -99,38 +99,30 @@ class QueueingMemo:
     """The queueing answers of one run, memoised (a diurnal day repeats)."""
 
     def __init__(self) -> None:
-        self._memo: dict[tuple, float | int | None] = {}
+        self._memo = BoundedMemo[float | int | None](MAX_CACHE)
         # the last sizing answer of each service at each site: the next epoch's search
         # starts there (the answer is the same, found in fewer probes)
         self._last_cores: dict[tuple[int, int], int] = {}
-
-    def _get(self, key: tuple, compute: Callable[[], float | int | None]) -> float | int | None:
-        hit = self._memo.get(key, self)
-        if hit is self:
-            if len(self._memo) >= MAX_CACHE:
-                self._memo.clear()
-            hit = self._memo[key] = compute()
-        return hit  # type: ignore[return-value]
 
     def cores(self, load: LoadProfile, service_s: float, threshold_s: float,
               percentile: float, slot: tuple[int, int]) -> int | None:
         """The fewest cores for ``load``; ``slot`` is (owner, site): whose service is
         sized where (its last answer is where the search starts)."""
-        cores = self._get(("c", load, service_s, threshold_s, percentile),
-                          lambda: q.cores_for_sla(load, service_s, threshold_s, percentile,
-                                                  hint=self._last_cores.get(slot)))
+        cores = self._memo.get(("c", load, service_s, threshold_s, percentile),
+                               lambda: q.cores_for_sla(load, service_s, threshold_s, percentile,
+                                                       hint=self._last_cores.get(slot)))
         if cores is not None:
             self._last_cores[slot] = cores  # type: ignore[assignment]
         return cores  # type: ignore[return-value]
 
     def share(self, c: int, load: LoadProfile, service_s: float, threshold_s: float,
               percentile: float) -> float:
-        return self._get(("s", c, load, service_s, threshold_s, percentile),  # type: ignore
-                         lambda: q.max_share(c, load, service_s, threshold_s, percentile))
+        return self._memo.get(("s", c, load, service_s, threshold_s, percentile),  # type: ignore
+                              lambda: q.max_share(c, load, service_s, threshold_s, percentile))
 
     def late(self, c: int, load: LoadProfile, service_s: float, threshold_s: float) -> float:
-        return self._get(("v", c, load, service_s, threshold_s),  # type: ignore
-                         lambda: q.violations(c, load, service_s, threshold_s))
+        return self._memo.get(("v", c, load, service_s, threshold_s),  # type: ignore
+                              lambda: q.violations(c, load, service_s, threshold_s))
 
 
 class Forecast:

@@ -28,6 +28,7 @@ from scipy import special
 from scipy.linalg import lapack
 
 from fedsim.queueing.erlang import response_tail
+from fedsim.queueing.memo import BoundedMemo
 
 SETTLED_FRACTION = 0.1  # relaxation time at most this fraction of a slice
 STEP_S = 1.0  # implicit Euler step (the transients that matter last seconds to minutes)
@@ -101,7 +102,7 @@ class FluidSite:
         self.lo = 0
         # (cores, rate, slice) -> P(late) of a settled slice, or None when not settled:
         # loads repeat (daily, or a looped trace), and this is most of a site's cost
-        self._settled_tail: dict[tuple[int, float, float], float | None] = {}
+        self._settled_tail = BoundedMemo[float | None](MAX_MEMO)
 
     def serve(self, c: int, lam_per_s: float, duration_s: float, slice_s: float
               ) -> tuple[float, float]:
@@ -125,15 +126,10 @@ class FluidSite:
     def _tail_if_settled(self, c: int, lam: float, slice_s: float, limit: int
                          ) -> float | None:
         """P(late) of a request in a settled slice (Erlang-C), or None if not settled."""
-        key = (c, lam, slice_s)
-        if key in self._settled_tail:
-            return self._settled_tail[key]
-        if len(self._settled_tail) >= MAX_MEMO:
-            self._settled_tail.clear()
-        tail = (response_tail(c, lam * self.service_s, self.service_s, self.threshold_s)
-                if self._stationary_ok(c, lam, slice_s, limit) else None)
-        self._settled_tail[key] = tail
-        return tail
+        return self._settled_tail.get(
+            (c, lam, slice_s),
+            lambda: (response_tail(c, lam * self.service_s, self.service_s, self.threshold_s)
+                     if self._stationary_ok(c, lam, slice_s, limit) else None))
 
     def _stationary_ok(self, c: int, lam: float, slice_s: float, limit: int) -> bool:
         """Settled, and the admission limit practically never reached (so Erlang-C holds:
