@@ -72,8 +72,8 @@ class DnnRows:
         self._gpu_capacity = np.asarray(dnn.occ.capacity, dtype=float).reshape(
             world.n_providers, n_g)[self.members]
         self._fixed: dict[ClassKey, _Fixed] = {}
-        self._classes: dict[ClassKey, DemandClass] = {}
-        self._last_keys: tuple[ClassKey, ...] | None = None
+        self._demand_classes: dict[ClassKey, DemandClass] = {}
+        self._stacked_for: list[tuple[ClassKey, list[int]]] | None = None
         self._last_stacked: _Stacked
         self._data_cost_usd = world.dataset_gb * world.egress_usd_per_gb
         self._is_member = set(world.members)
@@ -95,10 +95,10 @@ class DnnRows:
     def demand_class(self, key: ClassKey, jobs: list[int]) -> DemandClass:
         """The class's ``DemandClass`` over its waiting list ``jobs`` (kept while the class
         keeps the same list: one waits as long as it has jobs)."""
-        cached = self._classes.get(key)
+        cached = self._demand_classes.get(key)
         if cached is None or cached.jobs is not jobs:
-            cached = self._classes[key] = DemandClass(owner=key[0], kind="dnn", n_gpus=key[2],
-                                                      jobs=jobs)
+            cached = DemandClass(owner=key[0], kind="dnn", n_gpus=key[2], jobs=jobs)
+            self._demand_classes[key] = cached
         return cached
 
     def _fixed_of(self, key: ClassKey) -> _Fixed:
@@ -124,11 +124,13 @@ class DnnRows:
         label = f"{w.providers[o]}/{w.affinity.job_types[k]}/x{n}"
         return _Fixed(label, self._pos[o], aff, remote, can_run, fastest)
 
-    def _stacked(self, keys: tuple[ClassKey, ...]) -> _Stacked:
-        """The fixed parts of ``keys``' rows as arrays (kept while the set of waiting
-        classes stays the same, as it mostly does from one epoch to the next)."""
-        if keys == self._last_keys:
+    def _stacked(self, classes: list[tuple[ClassKey, list[int]]]) -> _Stacked:
+        """The fixed parts of ``classes``' rows as arrays (kept while :meth:`classes` gives
+        the same list, i.e. the set of waiting classes stays the same, as it mostly does
+        from one epoch to the next)."""
+        if classes is self._stacked_for:
             return self._last_stacked
+        keys = [key for key, _ in classes]
         w = self.world
         fixed = [self._fixed_of(key) for key in keys]
         o = np.array([key[0] for key in keys])
@@ -147,7 +149,7 @@ class DnnRows:
             # refund
             value=w.dnn_price_usd_per_gpu_h[o] + w.dnn_wait_penalty_usd_per_gpu_h[o],
         )
-        self._last_keys, self._last_stacked = keys, stacked
+        self._stacked_for, self._last_stacked = classes, stacked
         return stacked
 
     def rows(
@@ -156,7 +158,7 @@ class DnnRows:
         outside_usd_per_gpu_h: Callable[[int, int, int], float] | None,
     ) -> DnnRowArrays:
         """The rows of ``classes`` (each with its waiting jobs), all at once."""
-        st = self._stacked(tuple(key for key, _ in classes))
+        st = self._stacked(classes)
         n = st.n
         # the mean remaining work of each class, from running sums kept as jobs come and go
         waiting_ref_s = self.dnn.waiting_ref_s

@@ -107,13 +107,12 @@ class Market:
         if n_d and (self.demand_owner.min() < 0 or self.demand_owner.max() >= n_i):
             raise ValueError("Market.demand_owner: index out of range")
         grouped = self.demand_group >= 0
-        if not grouped.any():
-            return
-        if np.any(grouped & ~(self.group_share > 0)):
-            raise ValueError("Market.group_share: must be > 0 for every grouped class")
-        for g in np.unique(self.demand_group[grouped]):
-            if len(np.unique(self.demand_owner[self.demand_group == g])) > 1:
-                raise ValueError(f"Market.demand_group: group {g} spans several owners")
+        if grouped.any():
+            if np.any(grouped & ~(self.group_share > 0)):
+                raise ValueError("Market.group_share: must be > 0 for every grouped class")
+            for g in np.unique(self.demand_group[grouped]):
+                if len(np.unique(self.demand_owner[self.demand_group == g])) > 1:
+                    raise ValueError(f"Market.demand_group: group {g} spans several owners")
 
     def same_but_clock(self, other: Market) -> bool:
         """Whether ``other`` is this market at another epoch: every name, quantity, cost

@@ -61,13 +61,13 @@ def violations(c: int, load: LoadProfile, service_s: float, threshold_s: float) 
     # cores, no time left after the round trip, or unstable
     slices = [(tau * lam, lam * service_s)
               for tau, lam in zip(load.duration_s, load.rate_per_s, strict=True) if tau * lam > 0.0]
-    stable = [c > 0 and threshold_s > 0.0 and a < c for _, a in slices]
-    stable_erl = [a for (_, a), ok in zip(slices, stable, strict=True) if ok]
+    servable = c > 0 and threshold_s > 0.0
+    stable = [a for _, a in slices if servable and a < c]
     # one scipy call for every stable slice
-    tails = iter(response_tails(int(c), stable_erl, service_s, threshold_s) if stable_erl else [])
+    tails = iter(response_tails(int(c), stable, service_s, threshold_s) if stable else [])
     total = 0.0
-    for (n, _), ok in zip(slices, stable, strict=True):
-        total += n * (next(tails) if ok else 1.0)
+    for n, a in slices:
+        total += n * (next(tails) if servable and a < c else 1.0)
     return total
 
 
