@@ -37,6 +37,8 @@ def test_schedulers_json_lists_parameters() -> None:
 def test_parse_param() -> None:
     assert parse_param("posted_price.markup=0.5") == ("posted_price", "markup", 0.5)
     assert parse_param("x.solver=highs") == ("x", "solver", "highs")
+    # a trusted plug-in's name has dots of its own: the key is after the last one
+    assert parse_param("my.rules:CostPlus.markup=2") == ("my.rules:CostPlus", "markup", 2)
     with pytest.raises(FedsimError, match=r"expected MECHANISM\.KEY=VALUE"):
         parse_param("markup=0.5")
 

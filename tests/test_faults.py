@@ -83,39 +83,69 @@ def test_a_worker_that_always_dies_costs_only_its_own_run(tmp_path: Path) -> Non
     assert len(runs) == 2  # isolated and lp_welfare were stored
 
 
-def _children(pid: int) -> list[int]:
-    kids = []
+def _parents() -> dict[int, int]:
+    """pid -> parent pid of every process we can see."""
+    out = {}
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             text = status.read_text()
         except OSError:
             continue
         ppid = next((ln.split()[1] for ln in text.splitlines() if ln.startswith("PPid:")), "")
-        if ppid == str(pid):
-            kids.append(int(status.parent.name))
-    return kids
+        if ppid:
+            out[int(status.parent.name)] = int(ppid)
+    return out
+
+
+def _descendants(pid: int) -> dict[int, int]:
+    """Every process below ``pid`` -> its depth (1: a child)."""
+    parents, depth, grew = _parents(), {pid: 0}, True
+    while grew:
+        grew = False
+        for k, parent in parents.items():
+            if parent in depth and k not in depth:
+                depth[k] = depth[parent] + 1
+                grew = True
+    del depth[pid]
+    return depth
+
+
+def _workers(pid: int) -> list[int]:
+    """The pool's workers: a fork server's children (depth 2), or spawned children."""
+    found = []
+    for k, depth in _descendants(pid).items():
+        try:
+            cmdline = Path(f"/proc/{k}/cmdline").read_text(errors="ignore")
+        except OSError:
+            continue
+        if depth == 2 or "spawn_main" in cmdline:
+            found.append(k)
+    return found
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc (Linux)")
 def test_killing_the_parent_leaves_no_workers(tmp_path: Path) -> None:
+    """Both workers are inside a long run (1 s per epoch, 72 epochs) when the parent is
+    killed: only their watchdog can end them within the 10 s allowed."""
     name = f"{FAULTS}:Slow"
+    busy = tmp_path / "busy"
+    busy.mkdir()
     scenario = write(two_provider_dict(horizon_s=6 * 3600), tmp_path / "s.yaml")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     parent = subprocess.Popen(
         [sys.executable, "-m", "fedsim.cli.main", "compare", str(scenario), "--mechanisms",
-         name, "--trust-code", name, "--seeds", "2", "--workers", "2", "--quiet",
-         "--out", str(tmp_path / "out")],
+         name, "--trust-code", name, "--param", f"{name}.busy_dir={busy}", "--seeds", "2",
+         "--workers", "2", "--quiet", "--out", str(tmp_path / "out")],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
-        workers: list[int] = []
-        while time.monotonic() < deadline and len(workers) < 2:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and len(list(busy.iterdir())) < 2:
             time.sleep(0.2)
-            workers = [k for k in _children(parent.pid)
-                       if "spawn_main" in Path(f"/proc/{k}/cmdline").read_text(errors="ignore")]
-        assert len(workers) == 2, "the sweep never started its workers"
-        kids = _children(parent.pid)
+        busy_pids = sorted(int(p.name) for p in busy.iterdir())
+        assert len(busy_pids) == 2, "the two workers never both ran the slow mechanism"
+        assert sorted(_workers(parent.pid)) == busy_pids
+        kids = list(_descendants(parent.pid))  # the workers, and a fork server if any
         parent.send_signal(signal.SIGKILL)
         parent.wait(timeout=10)
         deadline = time.monotonic() + 10
@@ -124,7 +154,7 @@ def test_killing_the_parent_leaves_no_workers(tmp_path: Path) -> None:
             time.sleep(0.2)
             alive = [k for k in kids if Path(f"/proc/{k}").exists()
                      and "zombie" not in Path(f"/proc/{k}/status").read_text().lower()]
-        assert not alive, f"orphaned worker processes: {alive}"
+        assert not alive, f"orphaned processes: {alive}"
     finally:
         if parent.poll() is None:
             parent.kill()

@@ -264,3 +264,19 @@ def test_without_a_usable_numba_cache_highs_solves_everything(repo_root: Path) -
     assert "Traceback" not in proc.stderr
     for name in ("dense_primal", "coalition_simplex"):
         assert proc.stderr.count(f"compiled LP kernel '{name}' cannot load") == 1
+
+
+def test_warming_the_kernels_never_runs_highs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pool's fork server warms the kernels before it forks workers; HiGHS started
+    there would leave its thread pool half-copied in every worker."""
+    from fedsim.mechanisms import compiled
+
+    runs: list[object] = []
+    real = lp_mod.run_highs
+    monkeypatch.setattr(lp_mod, "run_highs", lambda h: (runs.append(h), real(h))[1])
+    compiled.warm()
+    assert runs == []
+    # the counter does count HiGHS runs: the same market's LP straight to HiGHS
+    monkeypatch.setattr(dense_primal, "MAX_DENSE_ROWS", 0)
+    solve_welfare(gpu_cpu_market())
+    assert len(runs) == 1

@@ -4,6 +4,8 @@ again), determinism whatever the number of workers, and failures that lose nothi
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -101,3 +103,21 @@ def test_stored_result_has_the_summary_and_tables(tmp_path: Path) -> None:
     assert record.tables["providers"]["profit_usd"].sum() == pytest.approx(
         sum(record.result["profits_usd"].values())
     )
+
+
+@pytest.mark.skipif("forkserver" not in multiprocessing.get_all_start_methods(),
+                    reason="no fork server on this OS: workers are spawned")
+def test_pool_workers_start_with_fedsim_and_its_kernels_loaded() -> None:
+    """Workers are forked from a server that imported fedsim and loaded the compiled LP
+    kernels once: neither is imported again per worker (a spawned worker would have
+    neither before its first item)."""
+    from fedsim.sweeps.pool import ProcessPool
+    from tests.helpers.ray_tasks import loaded
+
+    modules = ["fedsim.api", "fedsim.mechanisms.dense_primal",
+               "fedsim.mechanisms.coalition_simplex"]
+    replies = {k: value for k, value, error in ProcessPool(2).map_unordered(loaded, modules)
+               if error is None}
+    assert sorted(replies) == [0, 1, 2]
+    assert all(was_loaded for _pid, was_loaded in replies.values())
+    assert os.getpid() not in {pid for pid, _ in replies.values()}

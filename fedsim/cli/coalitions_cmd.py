@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from fedsim.cli.options import backend_options, run_limits, scenario_options
+from fedsim.cli.options import (
+    backend_options,
+    run_limits,
+    scenario_options,
+    start_workers_early,
+)
 
 if TYPE_CHECKING:
     from fedsim.studies import CoalitionsResult
@@ -37,6 +42,7 @@ def coalitions(
     """Simulate SCENARIO once per coalition of its members (the others stay isolated)
     and report v(S), Shapley, Banzhaf, least core, nucleolus, core stability and a
     stable coalition structure (merge-and-split)."""
+    start_workers_early(backend, workers)
     from fedsim.api import prepare
     from fedsim.studies import coalitions as run_coalitions
 

@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from fedsim.cli.options import backend_options, run_limits, scenario_options
+from fedsim.cli.options import (
+    backend_options,
+    run_limits,
+    scenario_options,
+    start_workers_early,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,14 +27,15 @@ def parse_mechanisms(text: str) -> list[str]:
 
 
 def parse_param(text: str) -> tuple[str, str, object]:
-    """``posted_price.markup=0.5`` → (``posted_price``, ``markup``, 0.5); the value is YAML."""
+    """``posted_price.markup=0.5`` → (``posted_price``, ``markup``, 0.5); the value is YAML.
+    The key follows the last dot: a ``module.path:Class`` mechanism has dots of its own."""
     from pathlib import Path
 
     from fedsim.config.yaml_safe import load_yaml_text
     from fedsim.errors import FedsimError
 
     target, sep, raw = text.partition("=")
-    name, dot, key = target.strip().partition(".")
+    name, dot, key = target.strip().rpartition(".")
     if not (sep and dot and name and key):
         raise FedsimError(f"--param {text}: expected MECHANISM.KEY=VALUE, e.g. "
                           "posted_price.markup=0.5")
@@ -64,6 +70,7 @@ def compare(
 ) -> None:
     """Run each mechanism on SCENARIO with paired seeds; print and save the comparison
     (means with 95% t-intervals across seeds; gains are paired against 'isolated')."""
+    start_workers_early(backend, workers)
     from fedsim.api import prepare
     from fedsim.studies import check_seeds
     from fedsim.studies import compare as run_compare

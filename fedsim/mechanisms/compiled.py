@@ -30,3 +30,17 @@ def kernel(name: str) -> ModuleType | None:
             FedsimWarning, stacklevel=2,
         )
         return None
+
+
+def warm() -> None:
+    """Load every compiled LP kernel now (numba reads them from its disk cache, ~0.5 s
+    each), by solving a small example market with each: a process that forks workers
+    does it once for all of them. The example's LPs are certified by the kernels, so
+    HiGHS never runs here (its thread pool must not exist in a process that forks)."""
+    from fedsim.mechanisms.coalitions import CoalitionValues
+    from fedsim.mechanisms.examples import gpu_cpu_market
+    from fedsim.mechanisms.market_lp import solve_welfare
+
+    market = gpu_cpu_market()
+    solve_welfare(market)
+    CoalitionValues(market).all()

@@ -9,11 +9,18 @@ wait forever); a private pipe per worker has neither problem.
 
 Workers also end by themselves when the parent is killed: their pipe closes, and a
 watchdog thread ends a worker busy with an item once its parent is gone.
+
+Where the OS has it, workers come from a fork server that imported fedsim once
+(:mod:`fedsim.sweeps.warm`): each worker starts warm in milliseconds, instead of spending
+seconds importing fedsim and loading compiled kernels. The server is a fresh
+single-threaded process, so forking it is safe (forking the caller, which may run
+threads, is not). Elsewhere workers are spawned.
 """
 
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import pickle
 import signal
@@ -24,21 +31,47 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing import connection, get_context
 from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-WATCH_PARENT_S = 0.5
 STOP_GRACE_S = 2.0
+# what the fork server imports before it forks any worker; "__main__" spares each worker
+# re-importing the caller's script (as spawn does; a script's main guard still applies)
+PRELOAD = ("__main__", "fedsim.sweeps.warm")
 
 
 class WorkerDied(RuntimeError):
     """A worker process ended without returning (killed, out of memory, crashed)."""
 
 
-def _watch_parent(parent_pid: int) -> None:
+def _context() -> BaseContext:
+    """The fork server where the OS has one, else spawn."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = get_context("forkserver")
+        ctx.set_forkserver_preload(list(PRELOAD))
+        return ctx
+    return get_context("spawn")
+
+
+def prestart() -> None:
+    """Start the fork server now, so that its imports overlap with the caller's own work
+    (loading the scenario, checking it) instead of delaying the first runs."""
+    if _context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+def _watch_parent() -> None:
+    """End this worker once the process that started it is gone (its pipe to us closes).
+    Not ``os.getppid()``: a fork server's workers are the server's children."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
     def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(WATCH_PARENT_S)
+        parent.join()
         os._exit(1)
 
     threading.Thread(target=watch, name="fedsim-watch-parent", daemon=True).start()
@@ -53,11 +86,11 @@ def _portable(exc: BaseException) -> BaseException:
         return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
-def _worker_main(conn: Connection, parent_pid: int) -> None:
+def _worker_main(conn: Connection) -> None:
     """Serve ``(index, fn, item)`` requests until told to stop or the parent is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     os.environ.setdefault("FEDSIM_WEB_THREADS", "1")  # one worker per core already
-    _watch_parent(parent_pid)
+    _watch_parent()
     while True:
         try:
             request = conn.recv()
@@ -93,17 +126,17 @@ def _death(exitcode: int | None) -> str:
 
 
 class ProcessPool:
-    """``map_unordered(fn, items)`` over ``workers`` spawned processes."""
+    """``map_unordered(fn, items)`` over ``workers`` processes."""
 
     def __init__(self, workers: int, max_attempts: int = 3) -> None:
         self.workers = max(1, workers)
         self.max_attempts = max(1, max_attempts)
-        self._ctx = get_context("spawn")
+        self._ctx = _context()
 
     def _start(self) -> _Worker:
         parent_end, child_end = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(
-            target=_worker_main, args=(child_end, os.getpid()), daemon=True,
+            target=_worker_main, args=(child_end,), daemon=True,
             name="fedsim-worker",
         )
         process.start()

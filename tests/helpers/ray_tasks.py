@@ -1,4 +1,4 @@
-"""Functions for the Ray backend's tests (importable by Ray's worker processes)."""
+"""Functions for the backends' tests (importable by Ray's and the pool's workers)."""
 
 from __future__ import annotations
 
@@ -24,3 +24,10 @@ def raise_and_count(marker: str) -> None:
     with Path(marker).open("a") as f:
         f.write("attempt\n")
     raise ValueError("a bad run")
+
+
+def loaded(module: str) -> tuple[int, bool]:
+    """(this process's id, whether ``module`` was imported before this call)."""
+    import sys
+
+    return os.getpid(), module in sys.modules

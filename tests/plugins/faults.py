@@ -73,12 +73,16 @@ class BadShape:
 
 @dataclass(frozen=True)
 class Slow:
-    """Sleeps ``sleep_s`` per clearing (keeps workers busy for the parent-kill test)."""
+    """Sleeps ``sleep_s`` per clearing (keeps workers busy for the parent-kill test);
+    with ``busy_dir``, a file named by its process id there says it is busy."""
 
     name: ClassVar[str] = "slow"
     summary: ClassVar[str] = "sleeps"
     sleep_s: float = 1.0
+    busy_dir: str = ""
 
     def clear(self, market: Market) -> Clearing:
+        if self.busy_dir:
+            (Path(self.busy_dir) / str(os.getpid())).touch()
         time.sleep(self.sleep_s)
         return Clearing.empty(market)

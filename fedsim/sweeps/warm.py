@@ -1,0 +1,13 @@
+"""Imported once by the local pool's fork server (:mod:`fedsim.sweeps.pool`), so that
+every worker it forks already has what a run needs in memory."""
+
+from __future__ import annotations
+
+from fedsim import api
+from fedsim.analysis import run_metrics
+from fedsim.mechanisms import compiled
+from fedsim.sweeps import task
+
+__all__ = ["api", "compiled", "run_metrics", "task"]
+
+compiled.warm()
