@@ -121,3 +121,17 @@ def test_pool_workers_start_with_fedsim_and_its_kernels_loaded() -> None:
     assert sorted(replies) == [0, 1, 2]
     assert all(was_loaded for _pid, was_loaded in replies.values())
     assert os.getpid() not in {pid for pid, _ in replies.values()}
+
+
+def test_pool_workers_see_the_environment_of_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A variable set after the pool's first use (the fork server already running, with
+    the environment it started with) still reaches the next workers, as under spawn."""
+    from fedsim.sweeps.pool import ProcessPool
+    from tests.helpers.ray_tasks import environ, square
+
+    assert [v for _k, v, _e in ProcessPool(1).map_unordered(square, [3])] == [9]
+    monkeypatch.setenv("FEDSIM_TEST_LATE", "set later")
+    monkeypatch.delenv("FEDSIM_WEB_THREADS", raising=False)
+    got = {k: v for k, v, _e in ProcessPool(2).map_unordered(
+        environ, ["FEDSIM_TEST_LATE", "FEDSIM_WEB_THREADS"])}
+    assert got == {0: "set later", 1: "1"}  # and one web thread per worker by default

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, insort
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -272,9 +273,8 @@ class DnnCluster:
                 self.billing.waited(j, t_s)
 
     def counts(self) -> dict[str, int]:
-        out = {"arrived": 0, "queued": 0, "running": 0, "finished": 0, "rejected": 0}
-        for st in self.jobs.status:
-            if st:
-                out["arrived"] += 1
-                out[JobStatus(st).name.lower()] += 1
+        by_status = Counter(self.jobs.status)  # one pass in C over a million jobs
+        out = {"arrived": len(self.jobs.status) - by_status[JobStatus.NOT_ARRIVED]}
+        for st in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.FINISHED, JobStatus.REJECTED):
+            out[st.name.lower()] = by_status[st]
         return out

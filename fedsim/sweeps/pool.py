@@ -86,9 +86,13 @@ def _portable(exc: BaseException) -> BaseException:
         return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
-def _worker_main(conn: Connection) -> None:
+def _worker_main(conn: Connection, environ: dict[str, str]) -> None:
     """Serve ``(index, fn, item)`` requests until told to stop or the parent is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # the caller's environment now, as a spawned worker would have it (a fork server's
+    # is the one it started with)
+    os.environ.clear()
+    os.environ.update(environ)
     os.environ.setdefault("FEDSIM_WEB_THREADS", "1")  # one worker per core already
     _watch_parent()
     while True:
@@ -136,7 +140,7 @@ class ProcessPool:
     def _start(self) -> _Worker:
         parent_end, child_end = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(
-            target=_worker_main, args=(child_end,), daemon=True,
+            target=_worker_main, args=(child_end, dict(os.environ)), daemon=True,
             name="fedsim-worker",
         )
         process.start()

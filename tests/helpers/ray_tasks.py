@@ -31,3 +31,7 @@ def loaded(module: str) -> tuple[int, bool]:
     import sys
 
     return os.getpid(), module in sys.modules
+
+
+def environ(name: str) -> str | None:
+    return os.environ.get(name)
