@@ -6,9 +6,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from fedsim.queueing.erlang import p_response_exceeds, response_tail, response_tails
-from fedsim.queueing.profile import LoadProfile, cores_for_sla, meets, violations
+from fedsim.queueing.profile import LoadProfile, cores_for_sla, meets, slices, violations
 
 
 def _random_profiles(seed: int, n: int) -> list[tuple[LoadProfile, float, float, float]]:
@@ -66,3 +68,19 @@ def test_batched_tails_and_violations_equal_the_one_slice_formula() -> None:
                 for lam in (*stable, 0.0):
                     assert response_tail(c, lam * service_s, service_s, threshold_s) == float(
                         p_response_exceeds(c, lam, service_s, threshold_s))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    t0_s=st.one_of(st.floats(-1e7, 1e9), st.integers(0, 10**6).map(lambda k: 300.0 * k)),
+    span_s=st.one_of(st.floats(0.0, 1e5), st.just(0.0), st.just(5e-324), st.just(300.0)),
+    slice_s=st.one_of(st.floats(1e-3, 1e6), st.just(0.0), st.just(60.0), st.just(7.0)),
+)
+def test_slices_are_numpy_linspace_to_the_bit(t0_s: float, span_s: float, slice_s: float
+                                              ) -> None:
+    """``slices`` builds its edges in Python (linspace's overhead was ~2% of a web run);
+    they must be linspace's floats exactly, or web runs would change."""
+    t1_s = t0_s + span_s
+    k = max(1, math.ceil((t1_s - t0_s) / slice_s - 1e-9)) if slice_s > 0 else 1
+    assume(k <= 10_000)
+    assert slices(t0_s, t1_s, slice_s).tobytes() == np.linspace(t0_s, t1_s, k + 1).tobytes()
