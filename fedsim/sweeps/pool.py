@@ -12,9 +12,11 @@ watchdog thread ends a worker busy with an item once its parent is gone.
 
 Where the OS has it, workers come from a fork server that imported fedsim once
 (:mod:`fedsim.sweeps.warm`): each worker starts warm in milliseconds, instead of spending
-seconds importing fedsim and loading compiled kernels. The server is a fresh
-single-threaded process, so forking it is safe (forking the caller, which may run
-threads, is not). Elsewhere workers are spawned.
+seconds importing fedsim and loading compiled kernels. The server is a fresh process
+that runs no Python threads and never starts HiGHS (whose thread pool would not survive
+a fork; numpy's BLAS and Arrow's allocator register fork handlers for theirs), so
+forking it is safe where forking the caller, which may run threads, is not. Elsewhere
+workers are spawned.
 """
 
 from __future__ import annotations
