@@ -11,6 +11,7 @@ import pytest
 
 from fedsim.api import prepare, run
 from fedsim.config import scenario_from_dict
+from fedsim.engine.local import LocalScheduling
 from fedsim.engine.simulation import Simulation
 from fedsim.mechanisms import make
 from tests.helpers.scenarios import two_provider_dict
@@ -114,17 +115,32 @@ def test_a_job_finishing_at_an_epoch_boundary_frees_its_gpu_before_the_market(
     assert result.summary["federation"]["jobs_moved"] == 0
 
 
-def test_fifo_fast_path_equals_its_pure_function() -> None:
+@pytest.mark.parametrize("load", [1.0, 3.0])
+def test_fifo_fast_path_equals_its_pure_function(load: float,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under light load most jobs start as they arrive, without queueing (the fast path
+    skips a wait of 0 s); under 3x load queues build up. Both must equal the pure
+    function's run, which queues every job and asks ``Fifo.schedule``."""
     data = two_provider_dict(horizon_s=24 * 3600)
     for p in data["providers"]:
-        p["dnn"]["rate_per_h"] *= 3  # queues build up: the paths must agree under load
+        p["dnn"]["rate_per_h"] *= load
     prepared = prepare(scenario_from_dict(data))
     mech = make("lp_welfare")
+    at_once = []
+    real = LocalScheduling.start_at_once
+
+    def counted(self: LocalScheduling, j: int, i: int, t_s: float) -> bool:
+        started = real(self, j, i, t_s)
+        at_once.append(started)
+        return started
+
+    monkeypatch.setattr(LocalScheduling, "start_at_once", counted)
     fast = Simulation(prepared.world, mech).run()
     pure = Simulation(prepared.world, mech, fast_paths=False).run()
     for name in ("events", "jobs", "ledger", "clearings", "epochs"):
         pd.testing.assert_frame_equal(getattr(fast, name), getattr(pure, name))
     assert (fast.events["kind"] == "start").sum() > 100
+    assert sum(at_once) > 20 and not all(at_once)  # both ways in both runs
 
 
 @pytest.mark.parametrize("host_scheduler", ["las", "max_min_fairness"])

@@ -112,6 +112,14 @@ class DnnCluster:
 
     def arrive(self, j: int, t_s: float) -> bool:
         """Job ``j`` arrives: queued at its owner (True), or rejected if it can never run."""
+        if not self.admit(j, t_s):
+            return False
+        self.enqueue(self.jobs.owner[j], j)
+        return True
+
+    def admit(self, j: int, t_s: float) -> bool:
+        """Job ``j`` arrives: it may wait or start (True; the caller queues it unless it
+        starts at once), or it is rejected because it can never run."""
         jobs = self.jobs
         o, n = jobs.owner[j], jobs.n_gpus[j]
         key = (jobs.job_type[j], n)
@@ -129,7 +137,6 @@ class DnnCluster:
         jobs.slow[j] = self.slowdown(*key)
         jobs.fits_home[j] = fits[o]
         jobs.queued_since_s[j] = t_s
-        self.enqueue(o, j)
         return True
 
     def enqueue(self, o: int, j: int) -> None:
@@ -168,7 +175,8 @@ class DnnCluster:
               queued: bool = True) -> None:
         """Job ``j`` starts (or resumes) a stint on ``host``'s GPU type ``g``. A remote
         host first receives the data; a resumed job first restores its checkpoint.
-        ``queued=False``: it was stopped at this same instant with ``requeue=False``."""
+        ``queued=False``: it never joined the queue (stopped at this same instant with
+        ``requeue=False``, or started as it arrived)."""
         jobs = self.jobs
         o, n = jobs.owner[j], jobs.n_gpus[j]
         w = self.world

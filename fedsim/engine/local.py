@@ -101,17 +101,37 @@ class LocalScheduling:
             for j in queue:
                 if not jobs.fits_home[j]:
                     continue
-                n = jobs.n_gpus[j]
-                best, best_slow = -1, math.inf
-                for g, slow in enumerate(jobs.slow[j]):
-                    if slow < best_slow and free[g] >= n:
-                        best, best_slow = g, slow
+                best = self._fastest_free(j, free)
                 if best < 0:
                     return
                 break
             else:
                 return
             self.start(j, i, best, t_s, 0.0, True)  # changes the queue: scan it again
+
+    def _fastest_free(self, j: int, free: list[int]) -> int:
+        """The fastest GPU type with room for job ``j``'s gang now (−1: none)."""
+        jobs = self.jobs
+        n = jobs.n_gpus[j]
+        best, best_slow = -1, math.inf
+        for g, slow in enumerate(jobs.slow[j]):
+            if slow < best_slow and free[g] >= n:
+                best, best_slow = g, slow
+        return best
+
+    def start_at_once(self, j: int, i: int, t_s: float) -> bool:
+        """Start job ``j``, just admitted at its owner ``i``, without queueing it, where
+        that is what ``i``'s scheduler would do: fast-path FIFO, an empty queue, room on
+        a GPU type now. Queueing it for 0 s and running the queue gives the same run
+        (a wait of 0 s bills nothing); this skips that bookkeeping for most jobs of a
+        federation that is not overloaded. False: the caller queues it."""
+        if not self._fast_fifo[i] or self.queued[i] or not self.jobs.fits_home[j]:
+            return False
+        best = self._fastest_free(j, self.occ.free[i])
+        if best < 0:
+            return False
+        self.start(j, i, best, t_s, 0.0, False)
+        return True
 
     # --- the pure function ----------------------------------------------------------------
 

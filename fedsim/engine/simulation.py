@@ -119,7 +119,8 @@ class Simulation:
         j, now, arrival, n = self._next_arrival, self.env.now, self._arrival_s, self._n_arriving
         owner, dnn, local = self.dnn.jobs.owner, self.dnn, self.local
         while j < n and arrival[j] <= now:
-            if dnn.arrive(j, now):
+            if dnn.admit(j, now) and not local.start_at_once(j, owner[j], now):
+                dnn.enqueue(owner[j], j)
                 local.on_change(owner[j], now)
             j += 1
         self._next_arrival = j
