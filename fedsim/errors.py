@@ -3,8 +3,10 @@ never a traceback."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TextIO
 
 
 class FedsimError(Exception):
@@ -37,6 +39,17 @@ class AccountingError(FedsimError):
 
 class FedsimWarning(UserWarning):
     """Something legitimate but probably unintended (the CLI prints it as one line)."""
+
+
+def show_warning_line(message: Warning | str, category: type[Warning], filename: str,
+                      lineno: int, file: TextIO | None = None, line: str | None = None
+                      ) -> None:
+    """A ``warnings.showwarning`` that prints one line on stderr (``fedsim: warning:
+    ...``), never a source excerpt: the CLI's, and its sweep workers'."""
+    text = " ".join(str(message).split())
+    if not issubclass(category, FedsimWarning):
+        text = f"{category.__name__}: {text}"
+    print(f"fedsim: warning: {text}", file=sys.stderr if file is None else file, flush=True)
 
 
 SCENARIO_PREFIX = "invalid scenario: "

@@ -266,6 +266,29 @@ def test_without_a_usable_numba_cache_highs_solves_everything(repo_root: Path) -
         assert proc.stderr.count(f"compiled LP kernel '{name}' cannot load") == 1
 
 
+def test_a_sweep_without_a_usable_numba_cache_warns_in_one_line_per_kernel(
+    repo_root: Path, tmp_path: Path,
+) -> None:
+    """The same machine, through ``fedsim compare`` on 2 workers: the runs finish, and
+    what the pool's processes say about the kernels is one line each, never a source
+    excerpt (a fork server warns once for all its workers)."""
+    from tests.helpers.scenarios import two_provider_dict, write
+
+    scenario = write(two_provider_dict(horizon_s=6 * 3600), tmp_path / "s.yaml")
+    env = {**os.environ, "NUMBA_CACHE_LOCATOR_CLASSES": "ZipCacheLocator",
+           "PYTHONPATH": str(repo_root)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "fedsim.cli.main", "compare", str(scenario), "--mechanisms",
+         "vcg", "--seeds", "1", "--workers", "2", "-q", "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "3 runs done" in proc.stdout
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert lines and all(ln.startswith("fedsim: warning: ") for ln in lines), proc.stderr
+    for name in ("dense_primal", "coalition_simplex"):
+        assert any(f"kernel '{name}' cannot load" in ln for ln in lines)
+
+
 def test_warming_the_kernels_never_runs_highs(monkeypatch: pytest.MonkeyPatch) -> None:
     """The pool's fork server warms the kernels before it forks workers; HiGHS started
     there would leave its thread pool half-copied in every worker."""

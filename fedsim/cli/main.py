@@ -10,7 +10,7 @@ import warnings
 
 import click
 
-from fedsim.errors import FedsimError, FedsimWarning
+from fedsim.errors import FedsimError, FedsimWarning, show_warning_line
 
 # command name -> "module:attribute" of a click.Command
 COMMANDS: dict[str, str] = {
@@ -48,14 +48,6 @@ def cli() -> None:
     """fedsim: simulate the economics of cloud federations."""
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """A warning is one line on stderr (``fedsim: warning: ...``), never a source excerpt."""
-    text = " ".join(str(message).split())
-    if not issubclass(category, FedsimWarning):
-        text = f"{category.__name__}: {text}"
-    click.echo(f"fedsim: warning: {text}", err=True)
-
-
 def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
@@ -65,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # libraries' deprecation notes are not the user's
         warnings.simplefilter("always", FedsimWarning)
-        warnings.showwarning = _show_warning
+        warnings.showwarning = show_warning_line
         _main(argv)
 
 

@@ -28,6 +28,7 @@ import pickle
 import signal
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from typing import Any
+
+from fedsim.errors import show_warning_line
 
 STOP_GRACE_S = 2.0
 # what the fork server imports before it forks any worker; "__main__" spares each worker
@@ -96,6 +99,7 @@ def _worker_main(conn: Connection, environ: dict[str, str]) -> None:
     os.environ.clear()
     os.environ.update(environ)
     os.environ.setdefault("FEDSIM_WEB_THREADS", "1")  # one worker per core already
+    warnings.showwarning = show_warning_line  # one line each, as the CLI prints them
     _watch_parent()
     while True:
         try:
