@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -105,8 +106,9 @@ def test_stored_result_has_the_summary_and_tables(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.skipif("forkserver" not in multiprocessing.get_all_start_methods(),
-                    reason="no fork server on this OS: workers are spawned")
+@pytest.mark.skipif(not sys.platform.startswith("linux")
+                    or "forkserver" not in multiprocessing.get_all_start_methods(),
+                    reason="workers are spawned off Linux")
 def test_pool_workers_start_with_fedsim_and_its_kernels_loaded() -> None:
     """Workers are forked from a server that imported fedsim and loaded the compiled LP
     kernels once: neither is imported again per worker (a spawned worker would have

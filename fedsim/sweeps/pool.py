@@ -10,7 +10,7 @@ wait forever); a private pipe per worker has neither problem.
 Workers also end by themselves when the parent is killed: their pipe closes, and a
 watchdog thread ends a worker busy with an item once its parent is gone.
 
-Where the OS has it, workers come from a fork server that imported fedsim once
+On Linux, workers come from a fork server that imported fedsim once
 (:mod:`fedsim.sweeps.warm`): each worker starts warm in milliseconds, instead of spending
 seconds importing fedsim and loading compiled kernels. The server is a fresh process
 that runs no Python threads and never starts HiGHS (whose thread pool would not survive
@@ -26,6 +26,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -51,8 +52,10 @@ class WorkerDied(RuntimeError):
 
 
 def _context() -> BaseContext:
-    """The fork server where the OS has one, else spawn."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
+    """The fork server on Linux, else spawn: macOS has one too, but its system
+    libraries (Accelerate, which numpy's BLAS may be, and the Objective-C runtime) are
+    not safe to use in a forked child, which is why Python spawns there by default."""
+    if sys.platform.startswith("linux") and "forkserver" in multiprocessing.get_all_start_methods():
         ctx = get_context("forkserver")
         ctx.set_forkserver_preload(list(PRELOAD))
         return ctx
