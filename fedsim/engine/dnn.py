@@ -110,16 +110,9 @@ class DnnCluster:
         self._finish_event.append(-1)
         return j
 
-    def arrive(self, j: int, t_s: float) -> bool:
-        """Job ``j`` arrives: queued at its owner (True), or rejected if it can never run."""
-        if not self.admit(j, t_s):
-            return False
-        self.enqueue(self.jobs.owner[j], j)
-        return True
-
     def admit(self, j: int, t_s: float) -> bool:
-        """Job ``j`` arrives: it may wait or start (True; the caller queues it unless it
-        starts at once), or it is rejected because it can never run."""
+        """Job ``j`` arrives: it may wait or start (True; unless it starts at once, the
+        caller queues it with :meth:`enqueue`), or it is rejected because it can never run."""
         jobs = self.jobs
         o, n = jobs.owner[j], jobs.n_gpus[j]
         key = (jobs.job_type[j], n)

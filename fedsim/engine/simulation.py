@@ -109,19 +109,22 @@ class Simulation:
             self._schedule(self._arrival_s[0], ARRIVAL, self._on_arrival, None)
 
     def _arrive_now(self, j: int, t_s: float) -> bool:
-        """A job created during the run arrives now."""
-        if self.dnn.arrive(j, t_s):
-            self.local.on_change(self.dnn.jobs.owner[j], t_s)
-            return True
-        return False
+        """Job ``j`` (the trace's, or one a search created) arrives now: it starts at once
+        where its owner's FIFO would start it, else it queues and its owner's scheduler
+        hears of it. False: rejected, it can never run."""
+        if not self.dnn.admit(j, t_s):
+            return False
+        o = self.dnn.jobs.owner[j]
+        if not self.local.start_at_once(j, o, t_s):
+            self.dnn.enqueue(o, j)
+            self.local.on_change(o, t_s)
+        return True
 
     def _on_arrival(self, _event: Any) -> None:
         j, now, arrival, n = self._next_arrival, self.env.now, self._arrival_s, self._n_arriving
-        owner, dnn, local = self.dnn.jobs.owner, self.dnn, self.local
+        arrive_now = self._arrive_now
         while j < n and arrival[j] <= now:
-            if dnn.admit(j, now) and not local.start_at_once(j, owner[j], now):
-                dnn.enqueue(owner[j], j)
-                local.on_change(owner[j], now)
+            arrive_now(j, now)
             j += 1
         self._next_arrival = j
         if j < n:
