@@ -7,12 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from fedsim.cli.options import (
-    backend_options,
-    run_limits,
-    scenario_options,
-    start_workers_early,
-)
+from fedsim.cli.options import backend_options, run_limits, scenario_options
 
 if TYPE_CHECKING:
     from fedsim.studies import CoalitionsResult
@@ -42,7 +37,9 @@ def coalitions(
     """Simulate SCENARIO once per coalition of its members (the others stay isolated)
     and report v(S), Shapley, Banzhaf, least core, nucleolus, core stability and a
     stable coalition structure (merge-and-split)."""
-    start_workers_early(backend, workers)
+    from fedsim.sweeps.backend import start_early
+
+    start_early(backend, workers)
     from fedsim.api import prepare
     from fedsim.studies import coalitions as run_coalitions
 

@@ -7,12 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from fedsim.cli.options import (
-    backend_options,
-    run_limits,
-    scenario_options,
-    start_workers_early,
-)
+from fedsim.cli.options import backend_options, run_limits, scenario_options
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -70,7 +65,9 @@ def compare(
 ) -> None:
     """Run each mechanism on SCENARIO with paired seeds; print and save the comparison
     (means with 95% t-intervals across seeds; gains are paired against 'isolated')."""
-    start_workers_early(backend, workers)
+    from fedsim.sweeps.backend import start_early
+
+    start_early(backend, workers)
     from fedsim.api import prepare
     from fedsim.studies import check_seeds
     from fedsim.studies import compare as run_compare

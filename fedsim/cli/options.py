@@ -3,7 +3,6 @@ run limits, declared once."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -50,15 +49,6 @@ def run_limits(max_memory_gb: float | None, max_cpu_h: float) -> RunLimits:
         max_memory_bytes=None if max_memory_gb is None else max_memory_gb * 2**30,
         max_cpu_s=max_cpu_h * 3600.0,
     )
-
-
-def start_workers_early(backend: str, workers: int | None) -> None:
-    """Start a local pool's fork server now: it imports fedsim while this process loads
-    and checks the scenario, so the first runs need not wait for it."""
-    if backend == "local" and (workers or os.cpu_count() or 1) > 1:
-        from fedsim.sweeps.pool import prestart
-
-        prestart()
 
 
 def backend_options(fn):

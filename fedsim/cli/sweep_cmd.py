@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from fedsim.cli.options import TRUST_HELP, backend_options, start_workers_early
+from fedsim.cli.options import TRUST_HELP, backend_options
 
 
 @click.command()
@@ -23,9 +23,10 @@ def sweep(sweep_file: Path, out: Path | None, workers: int | None, trust_code: t
           dry_run: bool, quiet: bool, backend: str, address: str | None) -> None:
     """Run every combination in SWEEP_FILE (grid and zipped scenario keys × mechanisms ×
     seeds × coalitions); finished runs are reused, so an interrupted sweep resumes."""
+    from fedsim.sweeps.backend import make_backend, start_early
+
     if not dry_run:
-        start_workers_early(backend, workers)
-    from fedsim.sweeps import make_backend
+        start_early(backend, workers)
     from fedsim.sweeps.sweep import plan, run_sweep
 
     sweep_spec, runs = plan(sweep_file, trust_code)

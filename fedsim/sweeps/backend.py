@@ -69,6 +69,16 @@ class LocalBackend:
             yield k, Outcome(value=value, error=error)
 
 
+def start_early(name: str = "local", workers: int | None = None) -> None:
+    """Start now what ``make_backend(name, workers)`` will run on, where that helps: a
+    local pool's fork server imports fedsim while the caller loads and checks its
+    scenario, so the first runs need not wait for it."""
+    if name == "local" and workers != 1:  # make_backend's rule for a LocalBackend
+        from fedsim.sweeps.pool import prestart
+
+        prestart()
+
+
 def make_backend(name: str = "local", workers: int | None = None,
                  address: str | None = None) -> Backend:
     """A backend by name: ``"local"`` (process pool; inline when ``workers == 1``) or
