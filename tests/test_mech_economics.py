@@ -16,6 +16,7 @@ v(AB) − 28/6 = −2/3 < 0: it is in the core.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -132,3 +133,55 @@ def test_merge_and_split() -> None:
     assert econ.merge_and_split(g3) == [frozenset("A"), frozenset("B")]
     with pytest.raises(ValueError, match="order"):
         econ.merge_and_split(G, order="nash")
+
+
+def _equal_awards(caps: list[float], amount: float) -> list[float]:
+    """min(cap_i, λ) with Σ = amount (water-filling from the smallest cap)."""
+    left, out, order = amount, [0.0] * len(caps), sorted(range(len(caps)), key=caps.__getitem__)
+    for k, i in enumerate(order):
+        share = left / (len(order) - k)
+        out[i] = min(caps[i], share)
+        left -= out[i]
+    return out
+
+
+def _talmud(claims: list[float], estate: float) -> list[float]:
+    """Aumann & Maschler (1985): equal awards on half-claims up to half the total claim;
+    beyond it, each gets its claim minus equal losses on half-claims."""
+    half = [d / 2 for d in claims]
+    if estate <= sum(half):
+        return _equal_awards(half, estate)
+    losses = _equal_awards(half, sum(claims) - estate)
+    return [d - loss for d, loss in zip(claims, losses, strict=True)]
+
+
+def test_nucleolus_of_bankruptcy_games_is_the_talmud_rule() -> None:
+    """The Talmud's three estates (100, 200, 300 on claims 100, 200, 300: Mishna Ketubot
+    93a) and random bankruptcy games; v(S) = max(0, E − claims outside S) is convex,
+    so its nucleolus is the Talmud rule (Aumann & Maschler, J. Econ. Theory 36, 1985)."""
+    cases = [([100.0, 200.0, 300.0], e) for e in (100.0, 200.0, 300.0)]
+    rng = np.random.default_rng(5)
+    for n in (2, 3, 4, 5):
+        claims = rng.uniform(1.0, 100.0, n).round(2).tolist()
+        cases += [(claims, float(f * sum(claims))) for f in (0.2, 0.5, 0.8)]
+    for claims, estate in cases:
+        n = len(claims)
+        values = {frozenset(S): max(0.0, estate - sum(claims[i] for i in range(n) if i not in S))
+                  for size in range(1, n + 1)
+                  for S in itertools.combinations(range(n), size)}
+        approx(econ.nucleolus(values), dict(enumerate(_talmud(claims, estate))))
+    # the Mishna's table itself: (33⅓ each), (50, 75, 75), (50, 100, 150)
+    assert _talmud([100.0, 200.0, 300.0], 200.0) == [50.0, 75.0, 75.0]
+    assert _talmud([100.0, 200.0, 300.0], 300.0) == [50.0, 100.0, 150.0]
+
+
+def test_glove_and_airport_games() -> None:
+    # glove game, one left glove (A) and two right (B, C): a pair is worth 1. Core and
+    # nucleolus: A takes all; Shapley: A is pivotal in 4 of 6 orders → (2/3, 1/6, 1/6)
+    glove = game({"A": 0, "B": 0, "C": 0, "AB": 1, "AC": 1, "BC": 0, "ABC": 1})
+    approx(econ.nucleolus(glove), {"A": 1.0, "B": 0.0, "C": 0.0})
+    approx(econ.shapley_value(glove), {"A": 2 / 3, "B": 1 / 6, "C": 1 / 6})
+    # airport game (Littlechild & Owen 1973): runway costs 1 < 2 < 3, a coalition pays
+    # its longest runway; Shapley shares each segment equally among those who use it
+    airport = game({"A": 1, "B": 2, "C": 3, "AB": 2, "AC": 3, "BC": 3, "ABC": 3})
+    approx(econ.shapley_value(airport), {"A": 1 / 3, "B": 1 / 3 + 1 / 2, "C": 1 / 3 + 1 / 2 + 1})
