@@ -26,8 +26,7 @@ import math
 from collections import deque
 from dataclasses import dataclass
 
-import numpy as np
-
+from fedsim.engine.web_forecast import Forecast
 from fedsim.engine.world import WebSpec, World
 from fedsim.errors import ScenarioError
 from fedsim.queueing import profile as q
@@ -36,6 +35,7 @@ from fedsim.queueing.profile import LoadProfile
 
 MAX_WEB_CORES = 500_000  # half of the sizing search bound: room for the SLA margin
 MAX_CACHE = 200_000  # memoised queueing answers per run (diurnal loads repeat daily)
+MAX_PLANS = 4096  # memoised epoch plans per run (a day of 5-minute epochs is 288)
 
 
 def check_web(world: World) -> None:
@@ -125,34 +125,6 @@ class QueueingMemo:
                               lambda: q.violations(c, load, service_s, threshold_s))
 
 
-class Forecast:
-    """What a provider expects of the next epoch from past epochs only: an EWMA of the
-    sorted slice rates (the quasi-stationary model does not care in which order the
-    slices come, only how much time is spent at each rate). ``alpha = 1``: last epoch."""
-
-    def __init__(self, alpha: float) -> None:
-        self.alpha = alpha
-        self.rates: np.ndarray | None = None
-
-    def observe(self, past: LoadProfile) -> None:
-        rates = np.sort(np.asarray(past.rate_per_s, dtype=float))
-        if self.rates is None:
-            self.rates = rates
-            return
-        self.rates = self.alpha * rates + (1.0 - self.alpha) * _resample(self.rates, len(rates))
-
-    def expect(self, duration_s: tuple[float, ...]) -> LoadProfile:
-        assert self.rates is not None
-        return LoadProfile(duration_s, tuple(_resample(self.rates, len(duration_s)).tolist()))
-
-
-def _resample(sorted_rates: np.ndarray, k: int) -> np.ndarray:
-    if len(sorted_rates) == k:
-        return sorted_rates
-    grid = np.linspace(0.0, 1.0, len(sorted_rates))
-    return np.interp(np.linspace(0.0, 1.0, k), grid, sorted_rates)
-
-
 class WebPlanner:
     """Sizes every provider's service each epoch; owns the run's forecasts and memo."""
 
@@ -162,6 +134,7 @@ class WebPlanner:
         self.forecasts = [Forecast(1.0 if w is not None and w.sizing == "last_epoch"
                                    else (w.ewma_alpha if w is not None else 1.0))
                           for w in world.web]
+        self._plans = BoundedMemo[WebPlan](MAX_PLANS)  # by every provider's loads
         # recent load windows per provider: a forecast observes the epoch before's
         self._recent = [deque[tuple[float, float, LoadProfile]](maxlen=3) for _ in world.web]
 
@@ -192,16 +165,31 @@ class WebPlanner:
     def plan(self, t0_s: float, t1_s: float) -> WebPlan:
         """Size every service for ``[t0_s, t1_s)``; call once per epoch, in order."""
         w = self.world
+        # what each provider will get and expects (forecasts move every epoch, in order);
+        # the rest is a function of these alone, so a load that repeats (a diurnal day, a
+        # looped trace) repeats its whole plan
+        loads = tuple(None if web is None else self._loads(i, web, t0_s, t1_s)
+                      for i, web in enumerate(w.web))
+        self._last = self._plans.get(loads, lambda: self._size(loads))
+        return self._last
+
+    def _loads(self, i: int, web: WebSpec, t0_s: float, t1_s: float
+               ) -> tuple[LoadProfile, LoadProfile]:
+        actual = self._profile(i, web, t0_s, t1_s)
+        return actual, self._planned(i, web, actual, t0_s, t1_s)
+
+    def _size(self, loads: tuple[tuple[LoadProfile, LoadProfile] | None, ...]) -> WebPlan:
+        """The plan for these (actual, planned) loads: home cores first, then bundles."""
+        w = self.world
         cpu = w.cpu_index
         capacity = [int(w.capacity_units[i, cpu]) for i in range(w.n_providers)]
         homes: list[tuple[LoadProfile, LoadProfile, int, float, float] | None] = []
         free = list(capacity)
-        for i, web in enumerate(w.web):
-            if web is None:
+        for i, (web, load) in enumerate(zip(w.web, loads, strict=True)):
+            if web is None or load is None:
                 homes.append(None)
                 continue
-            actual = self._profile(i, web, t0_s, t1_s)
-            planned = self._planned(i, web, actual, t0_s, t1_s)
+            actual, planned = load
             service_s = web.service_ms / 1000.0 / w.cpu_speed[i]
             need = self.memo.cores(planned, service_s, web.latency_s, web.percentile, (i, i))
             if need is not None and need <= capacity[i]:
@@ -221,8 +209,7 @@ class WebPlanner:
             bundles = self._bundles(o, web, planned, share, free) if share < 1.0 else ()
             services.append(ServicePlan(actual, planned, home, share, service_s, web.latency_s,
                                         bundles))
-        self._last = WebPlan(tuple(services), tuple(free))
-        return self._last
+        return WebPlan(tuple(services), tuple(free))
 
     def resize(self, bundle: Bundle, cores: int, price_usd_per_core_h: float
                ) -> Bundle | None:

@@ -125,11 +125,7 @@ class WebServer:
             site = self.fluid[(o, r.host)] = FluidSite(r.service_s, r.threshold_s,
                                                             r.max_wait_s)
         actual = service.actual
-        late = busy_s = 0.0
-        for tau, lam in zip(actual.duration_s, actual.rate_per_s, strict=True):
-            v, b = site.serve(r.cores, lam * r.share, tau, self.world.web_slice_s)
-            late += v
-            busy_s += b
+        late, busy_s = site.serve_load(r.cores, actual, r.share, self.world.web_slice_s)
         self._book(o, epoch, actual.requests * r.share, late, 0.0)
         self._book_busy(r.host, epoch, busy_s)
 

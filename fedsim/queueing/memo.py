@@ -27,3 +27,13 @@ class BoundedMemo(Generic[T]):
                 answers.clear()
             hit = answers[key] = compute()
         return hit  # type: ignore[return-value]
+
+    def find(self, key: Hashable) -> T | None:
+        """The answer for ``key`` if there is one (for answers that are never None)."""
+        return self._answers.get(key)
+
+    def put(self, key: Hashable, answer: T) -> None:
+        """Keep ``answer`` for ``key`` (an answer known only after the fact)."""
+        if len(self._answers) >= self.limit:
+            self._answers.clear()
+        self._answers[key] = answer

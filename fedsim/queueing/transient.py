@@ -22,6 +22,7 @@ confidence intervals (``tests/test_web_transient.py``).
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import special
@@ -29,6 +30,9 @@ from scipy.linalg import lapack
 
 from fedsim.queueing.erlang import response_tail
 from fedsim.queueing.memo import BoundedMemo
+
+if TYPE_CHECKING:
+    from fedsim.queueing.profile import LoadProfile
 
 SETTLED_FRACTION = 0.1  # relaxation time at most this fraction of a slice
 STEP_S = 1.0  # implicit Euler step (the transients that matter last seconds to minutes)
@@ -103,6 +107,30 @@ class FluidSite:
         # (cores, rate, slice) -> P(late) of a settled slice, or None when not settled:
         # loads repeat (daily, or a looped trace), and this is most of a site's cost
         self._settled_tail = BoundedMemo[float | None](MAX_MEMO)
+        # (cores, load, share, slice, start state) -> (late, busy, end state) of an epoch
+        # that starts and ends settled: the same loads again give the same epoch
+        self._settled_epochs = BoundedMemo[tuple[float, float, int, float]](MAX_MEMO)
+
+    def serve_load(self, c: int, load: LoadProfile, share: float, slice_s: float
+                   ) -> tuple[float, float]:
+        """:meth:`serve` every slice of ``share`` of ``load`` in turn: (expected late
+        requests, expected busy core-seconds), summed over the slices."""
+        key = None
+        if self.p is None:
+            key = (c, load, share, slice_s, self.cores_before, self.stationary_at)
+            hit = self._settled_epochs.find(key)
+            if hit is not None:
+                late, busy_s, self.cores_before, stationary_at = hit
+                self.stationary_at = stationary_at
+                return late, busy_s
+        late = busy_s = 0.0
+        for tau, lam in zip(load.duration_s, load.rate_per_s, strict=True):
+            v, b = self.serve(c, lam * share, tau, slice_s)
+            late += v
+            busy_s += b
+        if key is not None and self.p is None and self.stationary_at is not None:
+            self._settled_epochs.put(key, (late, busy_s, self.cores_before, self.stationary_at))
+        return late, busy_s
 
     def serve(self, c: int, lam_per_s: float, duration_s: float, slice_s: float
               ) -> tuple[float, float]:
