@@ -14,6 +14,7 @@ from fedsim.config.trust import normalise_trusted
 from fedsim.engine.build import build_world
 from fedsim.engine.feasibility import unrunnable
 from fedsim.engine.simulation import EpochObserver, RunTables, Simulation
+from fedsim.engine.web_memos import WebMemos
 from fedsim.engine.web_plan import check_web
 from fedsim.engine.world import World
 from fedsim.errors import FedsimWarning, ScenarioError, in_scenario
@@ -106,10 +107,12 @@ def simulate(
     observer: EpochObserver | None = None,
     trust_code: Iterable[str] = (),
     world: World | None = None,
+    web_memos: WebMemos | None = None,
 ) -> RunTables:
     """One simulation of ``scenario`` (optionally under another mechanism); raw tables.
     ``observer(epoch, market, clearing)`` is called after every market clearing;
-    ``world`` is the scenario's world when already built (it is never modified)."""
+    ``world`` is the scenario's world when already built (it is never modified);
+    ``web_memos`` are web plans shared with other runs (they change nothing but speed)."""
     spec = scenario.federation.mechanism
     name = mechanism_name or spec.name
     mech = make(
@@ -121,7 +124,7 @@ def simulate(
     if world is None:
         world = build_world(scenario, normalise_trusted(trust_code))
     check_web(world)
-    return Simulation(world, mech, progress, observer).run()
+    return Simulation(world, mech, progress, observer, web_memos=web_memos).run()
 
 
 def run(
@@ -145,10 +148,12 @@ def run(
     def report(label: str) -> Callable[[float], None] | None:
         return (lambda t_s: progress(label, t_s)) if progress is not None else None
 
+    memos = WebMemos()  # the baseline finds the run's web plans made
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FedsimWarning)  # prepare() has said it once
         main = simulate(
-            sc, progress=report("run"), trust_code=prepared.trust_code, world=world
+            sc, progress=report("run"), trust_code=prepared.trust_code, world=world,
+            web_memos=memos,
         )
         base_ledger = None
         if baseline:
@@ -156,7 +161,7 @@ def run(
                 base_ledger = main.ledger
             else:
                 base_ledger = simulate(
-                    sc, BASELINE, progress=report("baseline"), world=world
+                    sc, BASELINE, progress=report("baseline"), world=world, web_memos=memos
                 ).ledger
     providers = tuple(p.name for p in sc.providers)
     summary = summarize(

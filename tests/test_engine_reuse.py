@@ -245,3 +245,38 @@ def test_a_load_that_repeats_repeats_its_web_plan_and_fluid_epochs(
     fresh = Simulation(world, LPWelfare()).run()
     for table in ("events", "jobs", "clearings", "prices", "epochs", "ledger"):
         pd.testing.assert_frame_equal(getattr(memoised, table), getattr(fresh, table))
+
+
+def test_runs_of_one_process_share_web_plans_and_change_nothing() -> None:
+    # a run and its paired baseline, or a sweep worker's runs one after another, share
+    # web plans by the world's static web side: the second run plans nothing itself,
+    # and a world with another static side (fewer, faster cores) gets none of them
+    from fedsim.engine.web_memos import WebMemos
+    from fedsim.mechanisms.isolated import Isolated
+
+    data = two_provider_dict(horizon_s=86400)
+    data["federation"]["epoch_s"] = 1800
+    world = prepare(scenario_from_dict(data), limits=None).world
+    data["providers"][1]["pools"]["cpu"] = 700
+    data["providers"][1]["cpu_speed"] = 1.25
+    other = prepare(scenario_from_dict(data), limits=None).world
+    memos = WebMemos()
+    sized: list[int] = []
+    size = web_plan.WebPlanner._size
+
+    def counted(self: web_plan.WebPlanner, loads: tuple) -> WebPlan:
+        sized.append(1)
+        return size(self, loads)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(web_plan.WebPlanner, "_size", counted)
+        Simulation(world, LPWelfare(), web_memos=memos).run()
+        first = len(sized)
+        shared = Simulation(world, Isolated(), web_memos=memos).run()
+        assert first == world.n_epochs and len(sized) == first  # the second planned nothing
+        shared_other = Simulation(other, Isolated(), web_memos=memos).run()
+        assert len(sized) == 2 * first  # another static side: planned afresh
+    for ran, alone in ((shared, Simulation(world, Isolated()).run()),
+                       (shared_other, Simulation(other, Isolated()).run())):
+        for table in ("events", "jobs", "clearings", "prices", "epochs", "ledger"):
+            pd.testing.assert_frame_equal(getattr(ran, table), getattr(alone, table))

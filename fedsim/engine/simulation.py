@@ -29,6 +29,7 @@ from fedsim.engine.placement import Placed, place
 from fedsim.engine.searches import Searches
 from fedsim.engine.serverless import ServerlessBursts
 from fedsim.engine.tables import RunTables
+from fedsim.engine.web_memos import WebMemos
 from fedsim.engine.web_plan import WebPlanner
 from fedsim.engine.web_serve import WebServer
 from fedsim.engine.world import World
@@ -48,7 +49,8 @@ class Simulation:
     ``fast_paths=False`` runs every local scheduler through its pure function (the
     fast paths give the same results; tests compare the two). ``stop_when_done`` ends the
     run as soon as every job has arrived and none is waiting or running (to replay a
-    trace to its end; the ledger then stops at that time)."""
+    trace to its end; the ledger then stops at that time). ``web_memos``: web answers
+    shared with the process's other runs (``engine.web_memos``; the run is the same)."""
 
     def __init__(
         self,
@@ -59,6 +61,7 @@ class Simulation:
         fast_paths: bool = True,
         stop_when_done: bool = False,
         web_threads: int | None = None,
+        web_memos: WebMemos | None = None,
     ):
         self.world = world
         self.mechanism = mechanism
@@ -89,7 +92,7 @@ class Simulation:
         self.mechanism_s = 0.0
         self.searches = Searches(world, self.dnn, self._arrive_now, self._schedule,
                                  lambda: self.env.now)
-        self.web_planner = WebPlanner(world)
+        self.web_planner = WebPlanner(world, web_memos)
         self.web_server = WebServer(world, self.ledger, web_threads)
 
     def _schedule(self, delay_s: float, priority: int, callback: Callable[[Any], None],

@@ -27,6 +27,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from fedsim.engine.web_forecast import Forecast
+from fedsim.engine.web_memos import WebMemos
 from fedsim.engine.world import WebSpec, World
 from fedsim.errors import ScenarioError
 from fedsim.queueing import profile as q
@@ -35,7 +36,6 @@ from fedsim.queueing.profile import LoadProfile
 
 MAX_WEB_CORES = 500_000  # half of the sizing search bound: room for the SLA margin
 MAX_CACHE = 200_000  # memoised queueing answers per run (diurnal loads repeat daily)
-MAX_PLANS = 4096  # memoised epoch plans per run (a day of 5-minute epochs is 288)
 
 
 def check_web(world: World) -> None:
@@ -126,15 +126,17 @@ class QueueingMemo:
 
 
 class WebPlanner:
-    """Sizes every provider's service each epoch; owns the run's forecasts and memo."""
+    """Sizes every provider's service each epoch; owns the run's forecasts and memo.
+    ``memos``: epoch plans shared with other runs of this process (see ``web_memos``)."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, memos: WebMemos | None = None) -> None:
         self.world = world
         self.memo = QueueingMemo()
         self.forecasts = [Forecast(1.0 if w is not None and w.sizing == "last_epoch"
                                    else (w.ewma_alpha if w is not None else 1.0))
                           for w in world.web]
-        self._plans = BoundedMemo[WebPlan](MAX_PLANS)  # by every provider's loads
+        # epoch plans by every provider's loads, shared with the process's other runs
+        self._plans = (memos or WebMemos()).plans(world)
         # recent load windows per provider: a forecast observes the epoch before's
         self._recent = [deque[tuple[float, float, LoadProfile]](maxlen=3) for _ in world.web]
 

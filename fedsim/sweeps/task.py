@@ -5,10 +5,24 @@ workers run on other machines needs no shared disk."""
 
 from __future__ import annotations
 
+import functools
 import time
+from typing import TYPE_CHECKING
 
 from fedsim.sweeps.spec import RunSpec
 from fedsim.sweeps.store import RunRecord
+
+if TYPE_CHECKING:
+    from fedsim.engine.web_memos import WebMemos
+
+
+@functools.cache  # one per process (imported here, not by a driver that only stores)
+def web_memos() -> WebMemos:
+    """This process's web plans, shared by the runs it does one after another: keyed by
+    all they depend on, so a run is the same whatever ran before it here."""
+    from fedsim.engine.web_memos import WebMemos
+
+    return WebMemos()
 
 
 def execute(spec: RunSpec) -> RunRecord:
@@ -19,7 +33,8 @@ def execute(spec: RunSpec) -> RunRecord:
     started = time.perf_counter()
     scenario = spec.scenario()
     recorder = EpochRecorder(coalition_values=spec.coalition_values)
-    tables = simulate(scenario, observer=recorder, trust_code=spec.trust_code)
+    tables = simulate(scenario, observer=recorder, trust_code=spec.trust_code,
+                      web_memos=web_memos())
     result = run_metrics(tables, scenario.member_names, recorder)
     result["timing"] = {
         "wall_s": time.perf_counter() - started,
