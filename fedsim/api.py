@@ -135,20 +135,22 @@ def run(
     progress: Progress | None = None,
     trust_code: Iterable[str] = (),
     limits: RunLimits | None = None,
+    web_memos: WebMemos | None = None,
 ) -> Result:
     """Simulate a scenario; with ``baseline`` also the paired ``isolated`` run on the same
     workload (same seed), from which every provider's ``gain_vs_isolated_usd`` comes.
 
     ``trust_code`` lists ``"module:Class"`` mechanisms the scenario may name (a scenario
     file alone can only name built-ins and installed plug-ins); ``limits`` bounds the
-    memory and CPU time a run may need (checked before it starts)."""
+    memory and CPU time a run may need (checked before it starts); ``web_memos``: web
+    plans shared with other runs (by default, between the run and its baseline)."""
     prepared = prepare(scenario, overrides, trust_code=trust_code, limits=limits)
     sc, world = prepared.scenario, prepared.world
 
     def report(label: str) -> Callable[[float], None] | None:
         return (lambda t_s: progress(label, t_s)) if progress is not None else None
 
-    memos = WebMemos()  # the baseline finds the run's web plans made
+    memos = web_memos or WebMemos()  # the baseline finds the run's web plans made
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FedsimWarning)  # prepare() has said it once
         main = simulate(

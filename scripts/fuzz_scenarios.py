@@ -6,8 +6,10 @@ Scenarios come from the same Hypothesis strategy as ``tests/test_properties.py``
 (2-5 providers, zero and missing pools, every built-in mechanism, member subsets, both
 web models). Each run is checked for the accounting identities, capacity re-derived
 from the event log and the job identity; every ``--determinism-every``-th one is run
-twice and compared table by table. Prints counts by outcome, mechanism and web model,
-and the first failures in full (with the scenario as JSON to reproduce them).
+twice and compared table by table: first with the web plans every earlier scenario left
+in the process (as a sweep worker runs), then afresh. Prints counts by outcome,
+mechanism and web model, and the first failures in full (with the scenario as JSON to
+reproduce them).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from hypothesis import HealthCheck, given, seed, settings
 
 from fedsim.api import prepare, run
 from fedsim.config import scenario_from_dict
+from fedsim.engine.web_memos import WebMemos
 from fedsim.errors import FedsimWarning, ScenarioError
 from tests.helpers.strategies import check_invariants, scenarios, tables_equal
 
@@ -46,6 +49,7 @@ def main() -> int:
     by_mechanism: Counter[tuple[str, str]] = Counter()
     by_web: Counter[str] = Counter()
     failures: list[str] = []
+    memos = WebMemos()  # one process's plans, shared by every scenario (a sweep worker's)
     started = time.perf_counter()
 
     @seed(args.seed)
@@ -67,7 +71,7 @@ def main() -> int:
                     counts[outcome] += 1
                     by_mechanism[(mech, outcome)] += 1
                     return
-                result = run(prepared)
+                result = run(prepared, web_memos=memos)
                 check_invariants(result)
                 if args.determinism_every and k % args.determinism_every == 0:
                     tables_equal(result, run(prepared, baseline=False))
