@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -247,12 +248,14 @@ def test_a_load_that_repeats_repeats_its_web_plan_and_fluid_epochs(
         pd.testing.assert_frame_equal(getattr(memoised, table), getattr(fresh, table))
 
 
-def test_runs_of_one_process_share_web_plans_and_change_nothing() -> None:
+def test_runs_of_one_process_share_web_answers_and_change_nothing() -> None:
     # a run and its paired baseline, or a sweep worker's runs one after another, share
-    # web plans by the world's static web side: the second run plans nothing itself,
-    # and a world with another static side (fewer, faster cores) gets none of them
+    # web plans by the world's static web side and fluid sites' answers by the site's
+    # parameters: the second run computes none of them itself, and a world with another
+    # static side (more, faster cores) gets none of its plans
     from fedsim.engine.web_memos import WebMemos
     from fedsim.mechanisms.isolated import Isolated
+    from fedsim.queueing.transient import SiteMemos
 
     data = two_provider_dict(horizon_s=86400)
     data["federation"]["epoch_s"] = 1800
@@ -268,15 +271,54 @@ def test_runs_of_one_process_share_web_plans_and_change_nothing() -> None:
         sized.append(1)
         return size(self, loads)
 
+    def site_answers() -> int:
+        return sum(len(m.settled_tail._answers) + len(m.settled_epochs._answers)
+                   for m in memos._sites.values())
+
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(web_plan.WebPlanner, "_size", counted)
         Simulation(world, LPWelfare(), web_memos=memos).run()
-        first = len(sized)
+        first, answers = len(sized), site_answers()
         shared = Simulation(world, Isolated(), web_memos=memos).run()
         assert first == world.n_epochs and len(sized) == first  # the second planned nothing
+        assert answers > 0 and site_answers() == answers  # and its home sites served none
         shared_other = Simulation(other, Isolated(), web_memos=memos).run()
         assert len(sized) == 2 * first  # another static side: planned afresh
-    for ran, alone in ((shared, Simulation(world, Isolated()).run()),
-                       (shared_other, Simulation(other, Isolated()).run())):
+        again = Simulation(world, LPWelfare(), web_memos=memos).run()
+    # alone: nothing shared, not even between the sites of one run (home sites and
+    # bought bundles' sites have other SLA thresholds: their answers must not mix)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(WebMemos, "site", lambda self, *params: SiteMemos.fresh())
+        alone = [Simulation(w, rule).run() for w, rule in
+                 ((world, Isolated()), (other, Isolated()), (world, LPWelfare()))]
+    web = again.clearings[again.clearings["demand"].str.contains("/web@")]
+    assert (web["placed_units"] > 0).any()  # bundles were bought: remote sites served
+    for ran, fresh in zip((shared, shared_other, again), alone, strict=True):
         for table in ("events", "jobs", "clearings", "prices", "epochs", "ledger"):
-            pd.testing.assert_frame_equal(getattr(ran, table), getattr(alone, table))
+            pd.testing.assert_frame_equal(getattr(ran, table), getattr(fresh, table))
+
+
+def test_fluid_sites_share_answers_only_with_the_same_parameters() -> None:
+    # a site's memoised answers depend on its service time, SLA threshold and wait limit:
+    # sites share them only when all three are equal, and then answer as a private one
+    from fedsim.engine.web_memos import WebMemos
+    from fedsim.queueing.profile import LoadProfile
+    from fedsim.queueing.transient import FluidSite
+
+    memos = WebMemos()
+    params = (0.04, 0.2, math.inf)
+    assert memos.site(*params) is memos.site(*params)
+    for other in ((0.05, 0.2, math.inf), (0.04, 0.17, math.inf), (0.04, 0.2, 1.0)):
+        assert memos.site(*other) is not memos.site(*params)
+    load = LoadProfile((60.0,) * 5, (900.0, 950.0, 1000.0, 1050.0, 1100.0))
+    first = FluidSite(*params, memos.site(*params))
+    second = FluidSite(*params, memos.site(*params))  # finds the first one's answers
+    private = FluidSite(*params)
+    for c in (48, 45, 44, 50):  # settled, then near saturation, then settled again
+        answers = [s.serve_load(c, load, 1.0, 60.0) for s in (first, second, private)]
+        assert answers[0] == answers[1] == answers[2]
+    # a site with a tighter threshold must not take the first one's answers (the same
+    # first epoch from the same empty start: the first site's is in the shared memo)
+    tight = FluidSite(0.04, 0.1, math.inf, memos.site(0.04, 0.1, math.inf))
+    late, _ = tight.serve_load(48, load, 1.0, 60.0)
+    assert late > FluidSite(*params).serve_load(48, load, 1.0, 60.0)[0]

@@ -93,7 +93,7 @@ class Simulation:
         self.searches = Searches(world, self.dnn, self._arrive_now, self._schedule,
                                  lambda: self.env.now)
         self.web_planner = WebPlanner(world, web_memos)
-        self.web_server = WebServer(world, self.ledger, web_threads)
+        self.web_server = WebServer(world, self.ledger, web_threads, web_memos)
 
     def _schedule(self, delay_s: float, priority: int, callback: Callable[[Any], None],
                   value: Any) -> None:

@@ -1,5 +1,6 @@
 """Web answers shared by the runs of one process: a run and its paired baseline, or the
-runs a sweep's worker does one after another.
+runs a sweep's worker does one after another (and, for fluid sites, the sites of one run
+with the same parameters).
 
 A web service's plan for an epoch is a function of the loads of that epoch and of the
 world's static web side (pools, CPU speeds, round trips, SLAs, prices); runs of one
@@ -15,6 +16,7 @@ from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 from fedsim.queueing.memo import BoundedMemo
+from fedsim.queueing.transient import SiteMemos
 
 if TYPE_CHECKING:
     from fedsim.engine.web_plan import WebPlan
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 MAX_PLANS = 2048  # memoised epoch plans per static web side (a day of 5-minute epochs: 288)
 MAX_WORLDS = 4  # static web sides kept at once
+MAX_SITES = 64  # fluid sites' parameters kept at once (a run has owners x hosts sites)
 
 
 def static_key(world: World) -> Hashable | None:
@@ -43,10 +46,22 @@ def static_key(world: World) -> Hashable | None:
 
 
 class WebMemos:
-    """Epoch plans by static web side, then by loads (:meth:`WebPlanner.plan`)."""
+    """Epoch plans by static web side, then by loads (:meth:`WebPlanner.plan`); fluid
+    sites' answers by the site's parameters (``queueing.transient.SiteMemos``)."""
 
     def __init__(self) -> None:
         self._plans: dict[Hashable, BoundedMemo[WebPlan]] = {}
+        self._sites: dict[tuple[float, float, float], SiteMemos] = {}
+
+    def site(self, service_s: float, threshold_s: float, max_wait_s: float) -> SiteMemos:
+        """The answers of fluid sites with these parameters."""
+        key = (service_s, threshold_s, max_wait_s)
+        memos = self._sites.get(key)
+        if memos is None:
+            if len(self._sites) >= MAX_SITES:
+                self._sites.clear()
+            memos = self._sites[key] = SiteMemos.fresh()
+        return memos
 
     def plans(self, world: World) -> BoundedMemo[WebPlan]:
         """The plans memo for ``world``'s static web side (a fresh one if it has none)."""

@@ -28,6 +28,7 @@ import numpy as np
 
 from fedsim.engine.ledger import Ledger
 from fedsim.engine.streams import stream
+from fedsim.engine.web_memos import WebMemos
 from fedsim.engine.web_plan import Bundle, ServicePlan, WebPlan
 from fedsim.engine.world import WebSpec, World
 from fedsim.queueing.transient import FluidSite
@@ -65,9 +66,11 @@ def routes(o: int, service: ServicePlan, bought: tuple[Bundle, float] | None,
 class WebServer:
     """Serves every provider's web load each epoch and books it."""
 
-    def __init__(self, world: World, ledger: Ledger, threads: int | None = None) -> None:
+    def __init__(self, world: World, ledger: Ledger, threads: int | None = None,
+                 memos: WebMemos | None = None) -> None:
         self.world = world
         self.ledger = ledger
+        self.memos = memos or WebMemos()  # fluid sites' answers, shared by parameters
         self.fluid: dict[tuple[int, int], FluidSite] = {}  # (owner, host)
         self.requests: RequestLevel | None = None
         self.warm_functions: dict[int, int] = {}  # owner: serverless instances last epoch
@@ -122,8 +125,9 @@ class WebServer:
     def _serve_fluid(self, o: int, r: Route, service: ServicePlan, epoch: int) -> None:
         site = self.fluid.get((o, r.host))
         if site is None:
-            site = self.fluid[(o, r.host)] = FluidSite(r.service_s, r.threshold_s,
-                                                            r.max_wait_s)
+            site = self.fluid[(o, r.host)] = FluidSite(
+                r.service_s, r.threshold_s, r.max_wait_s,
+                self.memos.site(r.service_s, r.threshold_s, r.max_wait_s))
         actual = service.actual
         late, busy_s = site.serve_load(r.cores, actual, r.share, self.world.web_slice_s)
         self._book(o, epoch, actual.requests * r.share, late, 0.0)

@@ -22,7 +22,7 @@ confidence intervals (``tests/test_web_transient.py``).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from scipy import special
@@ -91,11 +91,28 @@ def late_probability(n: np.ndarray, c: int, service_s: float, threshold_s: float
     return out
 
 
+class SiteMemos(NamedTuple):
+    """A site's answers, which sites of the same service time, SLA threshold and wait
+    limit may share (another run's, or another epoch's):
+
+    - ``settled_tail``: (cores, rate, slice) -> P(late) of a settled slice, or None when
+      it is not settled;
+    - ``settled_epochs``: (cores, load, share, slice, start state) -> (late, busy, end
+      state) of an epoch that starts and ends settled."""
+
+    settled_tail: BoundedMemo[float | None]
+    settled_epochs: BoundedMemo[tuple[float, float, int, float]]
+
+    @classmethod
+    def fresh(cls) -> SiteMemos:
+        return cls(BoundedMemo(MAX_MEMO), BoundedMemo(MAX_MEMO))
+
+
 class FluidSite:
     """The expected state of one site, carried across slices and epochs."""
 
     def __init__(self, service_s: float, threshold_s: float,
-                 max_wait_s: float = math.inf) -> None:
+                 max_wait_s: float = math.inf, memos: SiteMemos | None = None) -> None:
         self.service_s = service_s
         self.mu = 1.0 / service_s
         self.threshold_s = threshold_s
@@ -104,12 +121,10 @@ class FluidSite:
         self.stationary_at: float | None = 0.0  # settled at this rate (0: empty)
         self.p: np.ndarray | None = None  # else: distribution over lo .. lo+len-1
         self.lo = 0
-        # (cores, rate, slice) -> P(late) of a settled slice, or None when not settled:
+        # answers that depend only on the site's parameters and their keys (see SiteMemos):
         # loads repeat (daily, or a looped trace), and this is most of a site's cost
-        self._settled_tail = BoundedMemo[float | None](MAX_MEMO)
-        # (cores, load, share, slice, start state) -> (late, busy, end state) of an epoch
-        # that starts and ends settled: the same loads again give the same epoch
-        self._settled_epochs = BoundedMemo[tuple[float, float, int, float]](MAX_MEMO)
+        memos = memos or SiteMemos.fresh()
+        self._settled_tail, self._settled_epochs = memos.settled_tail, memos.settled_epochs
 
     def serve_load(self, c: int, load: LoadProfile, share: float, slice_s: float
                    ) -> tuple[float, float]:
