@@ -92,8 +92,8 @@ def late_probability(n: np.ndarray, c: int, service_s: float, threshold_s: float
 
 
 class SiteMemos(NamedTuple):
-    """A site's answers, which sites of the same service time, SLA threshold and wait
-    limit may share (another run's, or another epoch's):
+    """A site's answers, which any site of the same service time, SLA threshold and
+    wait limit may share (another owner's in the same run, or one in a later run):
 
     - ``settled_tail``: (cores, rate, slice) -> P(late) of a settled slice, or None when
       it is not settled;
