@@ -273,7 +273,7 @@ def test_runs_of_one_process_share_web_answers_and_change_nothing() -> None:
 
     def site_answers() -> int:
         return sum(len(m.settled_tail._answers) + len(m.settled_epochs._answers)
-                   for m in memos._sites.values())
+                   for m in memos._sites._answers.values())
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(web_plan.WebPlanner, "_size", counted)

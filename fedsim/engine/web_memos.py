@@ -50,27 +50,16 @@ class WebMemos:
     sites' answers by the site's parameters (``queueing.transient.SiteMemos``)."""
 
     def __init__(self) -> None:
-        self._plans: dict[Hashable, BoundedMemo[WebPlan]] = {}
-        self._sites: dict[tuple[float, float, float], SiteMemos] = {}
+        self._plans: BoundedMemo[BoundedMemo[WebPlan]] = BoundedMemo(MAX_WORLDS)
+        self._sites: BoundedMemo[SiteMemos] = BoundedMemo(MAX_SITES)
 
     def site(self, service_s: float, threshold_s: float, max_wait_s: float) -> SiteMemos:
         """The answers of fluid sites with these parameters."""
-        key = (service_s, threshold_s, max_wait_s)
-        memos = self._sites.get(key)
-        if memos is None:
-            if len(self._sites) >= MAX_SITES:
-                self._sites.clear()
-            memos = self._sites[key] = SiteMemos.fresh()
-        return memos
+        return self._sites.get((service_s, threshold_s, max_wait_s), SiteMemos.fresh)
 
     def plans(self, world: World) -> BoundedMemo[WebPlan]:
         """The plans memo for ``world``'s static web side (a fresh one if it has none)."""
         key = static_key(world)
         if key is None:
             return BoundedMemo(MAX_PLANS)
-        memo = self._plans.get(key)
-        if memo is None:
-            if len(self._plans) >= MAX_WORLDS:
-                self._plans.clear()
-            memo = self._plans[key] = BoundedMemo(MAX_PLANS)
-        return memo
+        return self._plans.get(key, lambda: BoundedMemo(MAX_PLANS))
